@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* fragscope view: explore pageblock maps over time (ncurses) */
+#include "cmd.h"
+
+static int run(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cmd_not_implemented("view");
+}
+
+const struct cmd_desc cmd_view_desc = {
+	.name = "view",
+	.run = run,
+	.summary = "explore pageblock maps over time (ncurses)",
+	.usage = "FILE",
+	.help = "",
+};
