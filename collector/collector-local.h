@@ -57,6 +57,7 @@ struct collector_snapinfo {
 	uint64_t begin_id, end_id;	/* marker ids */
 	bool begin_seen, end_seen;
 	uint64_t begin_seq, end_seq;	/* event positions of the two markers */
+	uint64_t begin_ts;
 	struct trace_snapshot snap;
 	char summary[512];
 };
@@ -97,5 +98,10 @@ const volatile uint64_t *collector_snap_buf(struct collector *c);
 int collector_take_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which);
 
 uint64_t collector_page_to_pfn(const struct collector *c, uint64_t page);
+
+/* collector/ksyms.c: /proc/kallsyms text symbols; names are "func+0xoff", caller frees */
+void *collector_ksyms_load(void);
+char *collector_ksyms_name(void *ks, uint64_t addr);
+void collector_ksyms_free(void *ks);
 
 #endif

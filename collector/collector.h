@@ -63,6 +63,10 @@ int collector_poll(struct collector *c);
 int collector_snapshot(struct collector *c, enum trace_snapshot_which which);
 /* The one-line summary of the last snapshot's cross-check ("" if none). */
 const char *collector_snapshot_summary(const struct collector *c, enum trace_snapshot_which which);
+/* Writes new stack traces and the pending chunk: the file is readable up to here. */
+int collector_flush(struct collector *c);
+/* Writes the current loss counters (cumulative) as a loss record. */
+int collector_write_loss(struct collector *c);
 /* Detaches, drains the rest, writes the loss record. */
 int collector_stop(struct collector *c);
 void collector_get_stats(const struct collector *c, struct collector_stats *st);
