@@ -411,12 +411,17 @@ int collector_start(struct collector *c, struct trace_writer *w)
 		struct bpf_link **link;
 		const char *tp;
 	} progs[] = {
+		{ s->progs.mark_page_alloc, &s->links.mark_page_alloc, "mm_page_alloc" },
+		{ s->progs.mark_page_free, &s->links.mark_page_free, "mm_page_free" },
 		{ s->progs.on_page_alloc, &s->links.on_page_alloc, "mm_page_alloc" },
 		{ s->progs.on_page_alloc_zone_locked, &s->links.on_page_alloc_zone_locked, "mm_page_alloc_zone_locked" },
 		{ s->progs.on_page_free, &s->links.on_page_free, "mm_page_free" },
 		{ s->progs.on_page_free_batched, &s->links.on_page_free_batched, "mm_page_free_batched" },
 		{ s->progs.on_page_pcpu_drain, &s->links.on_page_pcpu_drain, "mm_page_pcpu_drain" },
 		{ s->progs.on_page_alloc_extfrag, &s->links.on_page_alloc_extfrag, "mm_page_alloc_extfrag" },
+		/* after their first programs: the kernel runs a tracepoint's probes in attach order */
+		{ s->progs.rescue_page_alloc, &s->links.rescue_page_alloc, "mm_page_alloc" },
+		{ s->progs.rescue_page_free, &s->links.rescue_page_free, "mm_page_free" },
 	};
 
 	c->w = w;
@@ -455,7 +460,7 @@ int collector_poll(struct collector *c)
 static int read_losses(struct collector *c, struct trace_loss *l)
 {
 	int ncpu = (int)c->ki.nr_cpus, fd = bpf_map__fd(c->skel->maps.lost);
-	uint64_t *vals = calloc(ncpu, sizeof(uint64_t));
+	uint64_t *vals = calloc(ncpu, sizeof(uint64_t)), rescued = 0, misses = 0;
 	struct bpf_program *p;
 
 	memset(l, 0, sizeof(*l));
@@ -475,14 +480,31 @@ static int read_losses(struct collector *c, struct trace_loss *l)
 			l->total += vals[i];
 		}
 	}
+	/* recursion: misses of the first programs that their rescue programs did not cover (a
+	 * rescue program's own misses happen only while it runs, when the first one is free) */
+	fd = bpf_map__fd(c->skel->maps.rescued);
+	for (uint32_t k = 0; k < CREC_NR_KINDS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			rescued += vals[i];
+	}
 	free(vals);
 	bpf_object__for_each_program(p, c->skel->obj) {
 		struct bpf_prog_info info = {};
 		uint32_t len = sizeof(info);
 
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
-			l->recursion_misses += info.recursion_misses;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0 || !info.recursion_misses)
+			continue;
+		pr_debug("%s: %llu recursion misses", bpf_program__name(p), (unsigned long long)info.recursion_misses);
+		if (strncmp(bpf_program__name(p), "on_", 3))
+			continue;
+		misses += info.recursion_misses;
 	}
+	if (rescued)
+		pr_debug("%llu events rescued from recursion", (unsigned long long)rescued);
+	c->st.rescued = rescued;
+	l->recursion_misses = misses > rescued ? misses - rescued : 0;
 	l->total += l->recursion_misses;
 	c->st.lost = l->total - l->recursion_misses;
 	c->st.recursion_misses = l->recursion_misses;
@@ -512,9 +534,12 @@ int collector_flush(struct collector *c)
 int collector_stop(struct collector *c)
 {
 	struct record_bpf *s = c->skel;
+	/* mark_* first (nothing becomes pending), rescue_* last (every on_* gone first) */
 	struct bpf_link **links[] = {
+		&s->links.mark_page_alloc, &s->links.mark_page_free,
 		&s->links.on_page_alloc, &s->links.on_page_alloc_zone_locked, &s->links.on_page_free,
 		&s->links.on_page_free_batched, &s->links.on_page_pcpu_drain, &s->links.on_page_alloc_extfrag,
+		&s->links.rescue_page_alloc, &s->links.rescue_page_free,
 	};
 	int err;
 
