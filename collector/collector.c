@@ -591,12 +591,28 @@ static int write_new_stacks(struct collector *c)
 			st.nr++;
 		st.ips = ips;
 		if (c->ksyms) {
+			uint32_t skip = 0;
+
 			for (uint32_t i = 0; i < st.nr; i++)
 				syms[i] = collector_ksyms_name(c->ksyms, ips[i]);
-			st.syms = syms;
+			/* drop the tracing machinery above the tracepoint's caller: our program,
+			 * bpf_trace_run*, __traceiter_* */
+			while (skip < st.nr && syms[skip] &&
+			       (!strncmp(syms[skip], "bpf_prog_", 9) || !strncmp(syms[skip], "bpf_trace_run", 13) ||
+				!strncmp(syms[skip], "__traceiter_", 12) || !strncmp(syms[skip], "__bpf_trace_", 12)))
+				skip++;
+			if (skip == st.nr)
+				skip = 0;
+			st.ips = ips + skip;
+			st.syms = syms + skip;
+			st.nr -= skip;
+			for (uint32_t i = 0; i < skip; i++) {
+				free(syms[i]);
+				syms[i] = NULL;
+			}
 		}
 		err = trace_writer_stack(c->w, &st);
-		for (uint32_t i = 0; i < st.nr; i++)
+		for (uint32_t i = 0; i < 64; i++)
 			free(syms[i]);
 		if (err)
 			return err;

@@ -351,6 +351,50 @@ static void test_record_killed(void **state)
 	unlink(out);
 }
 
+static void test_record_stacks(void **state)
+{
+	char out[4200], err[4200];
+	char *extra[] = { "--stacks", "--", self, "--workload", "50", NULL };
+	uint64_t with = 0, allocs = 0, resolved = 0;
+	struct trace_reader *r;
+	struct trace_event ev;
+	int e;
+
+	if (!can_record())
+		skip();
+	snprintf(out, sizeof(out), "%s/stacks.fst", dir);
+	snprintf(err, sizeof(err), "%s/stacks.err", dir);
+	assert_int_equal(run_record(out, err, extra), 0);
+	r = trace_reader_open(out, &e, NULL, 0);
+	assert_non_null(r);
+	assert_string_equal(trace_header_get(trace_reader_header(r), "capture.stacks"), "1");
+	while (trace_reader_next(r, &ev) == 1) {
+		if (ev.kind == TEV_PAGE_ALLOC)
+			allocs++;
+		if (!ev.stack_id)
+			continue;
+		assert_true(ev.kind == TEV_PAGE_ALLOC || ev.kind == TEV_PAGE_ALLOC_EXTFRAG);
+		with++;
+		if (with % 1000 == 1) {
+			const struct trace_stack *st = trace_reader_stack(r, ev.stack_id);
+
+			assert_non_null(st);
+			assert_true(st->nr > 0);
+			/* the tracing machinery is cut off: the first frame is the allocator's */
+			if (st->syms && st->syms[0]) {
+				assert_true(strncmp(st->syms[0], "bpf_", 4) != 0);
+				resolved++;
+			}
+		}
+	}
+	fprintf(stderr, "stacks: %llu of %llu allocations carry a stack, %llu sampled stacks symbolized\n",
+		(unsigned long long)with, (unsigned long long)allocs, (unsigned long long)resolved);
+	assert_true(with * 10 >= allocs * 9);	/* all but stack-map collisions */
+	assert_true(resolved > 0);
+	trace_reader_close(r);
+	unlink(out);
+}
+
 static void test_privileges_as_root(void **state)
 {
 	if (geteuid() != 0)
@@ -365,6 +409,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_privileges_as_root),
 		cmocka_unit_test(test_record_fragmenting),
 		cmocka_unit_test(test_record_killed),
+		cmocka_unit_test(test_record_stacks),
 	};
 	const char *tmp = getenv("FRAGSCOPE_TMP");
 
