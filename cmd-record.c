@@ -146,6 +146,7 @@ static int run(int argc, char **argv)
 		{ "stacks", no_argument, NULL, 's' },
 		{ "buffer", required_argument, NULL, 'b' },
 		{ "no-compress", no_argument, NULL, 'Z' },
+		{ "no-rescue", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -184,6 +185,9 @@ static int run(int argc, char **argv)
 			break;
 		case 'Z':
 			wopts.no_compress = true;
+			break;
+		case 'R':
+			copts.no_rescue = true;
 			break;
 		case 'h':
 			cmd_print_usage(&cmd_record_desc, stdout);
@@ -370,6 +374,8 @@ const struct cmd_desc cmd_record_desc = {
 	"      --stacks        record kernel stack ids of allocations and extfrag events\n"
 	"      --buffer SIZE   ring buffer size, a power of two (default 64M)\n"
 	"      --no-compress   write chunks without zstd\n"
+	"      --no-rescue     do not attach the recursion-rescue programs (cheaper; events the\n"
+	"                      kernel skips while a program runs are then lost, and counted)\n"
 	"  -- COMMAND ARGS     run COMMAND and record until it exits\n"
 	"\n"
 	"Needs CAP_BPF and CAP_PERFMON (or root), kernel BTF and tracefs (mounted if it is not).\n"

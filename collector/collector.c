@@ -294,6 +294,7 @@ int collector_header(struct collector *c, struct trace_header *h)
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)c->opts.buffer_bytes);
 	err |= trace_header_set(h, "capture.ring_buffer_bytes", buf);
 	err |= trace_header_set(h, "capture.stacks", c->opts.stacks ? "1" : "0");
+	err |= trace_header_set(h, "capture.recursion_rescue", c->opts.no_rescue ? "0" : "1");
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_isolate_bit);
 	err |= trace_header_set(h, "kernel.pageblock_isolate_bit", buf);
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_skip_bit);
@@ -431,6 +432,10 @@ int collector_start(struct collector *c, struct trace_writer *w)
 		return -errno;
 	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		const char *name = bpf_program__name(progs[i].prog);
+
+		if (c->opts.no_rescue && (!strncmp(name, "mark_", 5) || !strncmp(name, "rescue_", 7)))
+			continue;
 		*progs[i].link = bpf_program__attach(progs[i].prog);
 		if (!*progs[i].link) {
 			int err = -errno;

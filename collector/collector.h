@@ -25,6 +25,7 @@ struct collector_opts {
 	bool stacks;			/* kernel stack ids for allocations and extfrag events */
 	bool no_snapshot;		/* skip the BPF snapshot walks (pagetypeinfo counts only) */
 	bool kpageflags_snapshot;	/* force the /proc/kpageflags fallback snapshot */
+	bool no_rescue;			/* no recursion-rescue programs: cheaper, skipped events are lost */
 };
 
 struct collector_stats {
