@@ -46,6 +46,11 @@ wait $pid; rc=$?
 [ $rc = 0 ] || { cat "$TMP/term.err"; fail "record stopped by SIGTERM exited $rc"; }
 grep -q 'end snapshot' "$TMP/term.err" || fail "no end snapshot after SIGTERM"
 
+# the /proc/kpageflags fallback snapshot, forced
+expect_rc 0 $FRAGSCOPE record --snapshot kpageflags -o "$TMP/kpf.fst" -d 1
+grep -q 'start snapshot (fallback, /proc/kpageflags): [1-9][0-9]* free blocks' "$TMP/err" || { cat "$TMP/err"; fail "no kpageflags snapshot"; }
+expect_rc 2 $FRAGSCOPE record --snapshot drgn -o "$TMP/x.fst" -d 1
+
 # COMMAND: the capture ends when it exits
 expect_rc 0 $FRAGSCOPE record -o "$TMP/cmd.fst" -- sh -c 'head -c 50000000 /dev/zero | cat >/dev/null'
 grep -q 'events in' "$TMP/err" || fail "no summary after COMMAND"
