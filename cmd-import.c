@@ -12,6 +12,7 @@
 #include "traces/trace.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/parse.h"
 
 static int run(int argc, char **argv)
 {
@@ -21,6 +22,7 @@ static int run(int argc, char **argv)
 		{ "snapshot-proc", no_argument, NULL, 'S' },
 		{ "type", required_argument, NULL, 't' },
 		{ "no-compress", no_argument, NULL, 'Z' },
+		{ "chunk-events", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct trace_import_opts o = { .sz = sizeof(o) };
@@ -54,6 +56,15 @@ static int run(int argc, char **argv)
 			o.wopts.sz = sizeof(o.wopts);
 			o.wopts.no_compress = true;
 			break;
+		case 'C': {
+			uint64_t n;
+
+			if (parse_u64(optarg, 1, 1u << 20, &n))
+				return cmd_usage_error(&cmd_import_desc, "--chunk-events wants 1..1048576, not '%s'", optarg);
+			o.wopts.sz = sizeof(o.wopts);
+			o.wopts.chunk_events = (uint32_t)n;
+			break;
+		}
 		default:
 			return cmd_usage_error(&cmd_import_desc, "unknown option or missing value '%s'",
 					       argv[optind - 1]);
@@ -106,6 +117,7 @@ const struct cmd_desc cmd_import_desc = {
 		"                           without it the trace is marked as having no snapshot\n"
 		"  -t, --type trace-cmd|text  do not detect the input type\n"
 		"  --no-compress            write uncompressed chunks\n"
+		"  --chunk-events N         events per chunk (default 8192)\n"
 		"\n"
 		"A capture holds no machine header, so the header (zones, watermarks, migratetype names,\n"
 		"sysctls) is read from this machine and marked header.source=running-kernel; the gfp flag\n"

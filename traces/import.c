@@ -771,22 +771,28 @@ static int text_line(struct text_ctx *c, char *line, uint64_t lineno)
 		imp_lost(c->im, (uint32_t)cpu, lost);
 		return 0;
 	}
-	/* the CPU field: " [ddd] " after "comm-pid" */
-	for (q = p; (q = strstr(q, " [")); q++) {
-		char *r = q + 2;
+	/* the CPU field: "[ddd]" after "comm-pid" and blanks */
+	for (q = p; (q = strchr(q, '[')); q++) {
+		char *r = q + 1, *b = q;
 
 		while (isdigit((unsigned char)*r))
 			r++;
-		if (r > q + 2 && *r == ']' && q > p && isdigit((unsigned char)q[-1])) {
-			br = q;
-			break;
-		}
+		if (r == q + 1 || *r != ']')
+			continue;
+		while (b > p && b[-1] == ' ')
+			b--;
+		if (b == q || b == p || !isdigit((unsigned char)b[-1]))
+			continue;
+		br = q;
+		break;
 	}
 	if (!br) {
-		bad_line(c->im, lineno, "no '[CPU]' field");
+		bad_line(c->im, lineno, "no 'comm-pid [CPU]' fields");
 		return 0;
 	}
 	q = br;
+	while (q > p && q[-1] == ' ')
+		q--;
 	while (q > p && isdigit((unsigned char)q[-1]))
 		q--;
 	if (q == p || q[-1] != '-') {
@@ -794,7 +800,7 @@ static int text_line(struct text_ctx *c, char *line, uint64_t lineno)
 		return 0;
 	}
 	pid = strtoul(q, NULL, 10);
-	cpu = strtoul(br + 2, &q, 10);
+	cpu = strtoul(br + 1, &q, 10);
 	q++;	/* ']' */
 	/* optional irq-info flags, then the timestamp "sec.frac:" */
 	for (int tokn = 0; tokn < 2; tokn++) {
