@@ -147,6 +147,7 @@ static int imp_header(struct importer *im, const char *mode, struct tep_event *a
 	err = err ? err : trace_header_set(h, "import.source", im->in);
 	err = err ? err : trace_header_set(h, "import.time", buf);
 	err = err ? err : trace_header_set(h, "events.zone", "from the importing machine's zone spans");
+	err = err ? err : trace_header_set(h, "capture.clock", "the capture's trace clock (trace-cmd and tracefs default: local)");
 	if (!err && !im->opts->snapshot_proc)
 		err = trace_header_set(h, "snapshot.none", "the capture holds no snapshot");
 	return err;
