@@ -794,10 +794,37 @@ static void bad_line(struct importer *im, uint64_t lineno, const char *why)
 			 (unsigned long long)lineno, why);
 }
 
+/* The start of the pid in "comm-PID [", "comm-PID (TGID) [" or "comm-PID (-----) [", where br
+ * points at the '['; NULL if the text before br is not like that. */
+static char *pid_start(char *line, char *br)
+{
+	char *b = br;
+
+	while (b > line && b[-1] == ' ')
+		b--;
+	if (b > line && b[-1] == ')') {
+		b--;
+		while (b > line && b[-1] != '(' && (isdigit((unsigned char)b[-1]) || b[-1] == '-' || b[-1] == ' '))
+			b--;
+		if (b == line || b[-1] != '(')
+			return NULL;
+		b--;
+		while (b > line && b[-1] == ' ')
+			b--;
+	}
+	if (b == line || !isdigit((unsigned char)b[-1]))
+		return NULL;
+	while (b > line && isdigit((unsigned char)b[-1]))
+		b--;
+	if (b == line || b[-1] != '-')
+		return NULL;
+	return b;
+}
+
 /* "  comm-123  [001] d..1.  4242.123456: mm_page_alloc: page=..." */
 static int text_line(struct text_ctx *c, char *line, uint64_t lineno)
 {
-	char *p = line, *br = NULL, *q, *name, *colon;
+	char *p = line, *br = NULL, *pidp = NULL, *q, *name, *colon;
 	unsigned long cpu, pid;
 	uint64_t sec, frac = 0;
 	int fdig = 0;
@@ -814,34 +841,24 @@ static int text_line(struct text_ctx *c, char *line, uint64_t lineno)
 		imp_lost(c->im, (uint32_t)cpu, lost);
 		return 0;
 	}
-	/* the CPU field: "[ddd]" after "comm-pid" and blanks */
+	/* the CPU field: "[ddd]" after "comm-pid", blanks and, with record-tgid, "(tgid)" */
 	for (q = p; (q = strchr(q, '[')); q++) {
-		char *r = q + 1, *b = q;
+		char *r = q + 1;
 
 		while (isdigit((unsigned char)*r))
 			r++;
 		if (r == q + 1 || *r != ']')
 			continue;
-		while (b > p && b[-1] == ' ')
-			b--;
-		if (b == q || b == p || !isdigit((unsigned char)b[-1]))
-			continue;
-		br = q;
-		break;
+		if ((pidp = pid_start(p, q))) {
+			br = q;
+			break;
+		}
 	}
 	if (!br) {
 		bad_line(c->im, lineno, "no 'comm-pid [CPU]' fields");
 		return 0;
 	}
-	q = br;
-	while (q > p && q[-1] == ' ')
-		q--;
-	while (q > p && isdigit((unsigned char)q[-1]))
-		q--;
-	if (q == p || q[-1] != '-') {
-		bad_line(c->im, lineno, "no 'comm-pid' field");
-		return 0;
-	}
+	q = pidp;
 	pid = strtoul(q, NULL, 10);
 	cpu = strtoul(br + 1, &q, 10);
 	q++;	/* ']' */
