@@ -11,7 +11,8 @@
  * workload_run() returns, also when it stops early on workload_request_stop() (SIGINT/SIGTERM
  * handlers call it) or on its deadline.
  *
- * Library code: only libc (the lab links it statically into a busybox initramfs), no exit().
+ * Library code: only libc (the lab links it statically into a busybox initramfs); it never
+ * ends the process (children leave with _exit).
  */
 #ifndef FRAGSCOPE_WORKLOAD_H
 #define FRAGSCOPE_WORKLOAD_H
