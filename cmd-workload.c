@@ -210,7 +210,7 @@ static int run(int argc, char **argv)
 		pr_info("/proc/pagetypeinfo is not readable: pipe pressure is a fixed %llu MiB, "
 			"which may not use up the free space of the unmovable pageblocks",
 			(unsigned long long)(plan.pipe_bytes >> 20));
-	else if (plan.pipes_auto && (uint64_t)plan.unmovable_free + WORKLOAD_PIPE_MARGIN > plan.pipe_cap)
+	else if (plan.pipes_auto && (uint64_t)plan.unmovable_free + WORKLOAD_PIPE_LOW >= plan.pipe_cap)
 		pr_warn("unmovable pageblocks hold %llu MiB free, more than the pipe cap of %llu MiB: "
 			"steals are unlikely (use --pipes)",
 			(unsigned long long)(plan.unmovable_free >> 20),
