@@ -123,6 +123,11 @@ const char *workload_kind_name(enum workload_kind kind);
 int workload_plan(enum workload_kind kind, const struct workload_opts *opts,
 		  struct workload_plan *plan, char *err, size_t errlen);
 
+/* The same from given figures: MemAvailable and the unmovable free space (-1: unknown). */
+int workload_plan_for(enum workload_kind kind, const struct workload_opts *opts,
+		      uint64_t mem_available, int64_t unmovable_free,
+		      struct workload_plan *plan, char *err, size_t errlen);
+
 /* Runs a plan. Returns 0 (also when stopped early: see res->timed_out/interrupted) or -errno. */
 int workload_run(const struct workload_plan *plan, const struct workload_opts *opts,
 		 struct workload_result *res);
