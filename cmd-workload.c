@@ -52,8 +52,8 @@ static void print_text(const struct workload_result *r)
 		       (unsigned long long)(r->anon_bytes >> 20),
 		       (unsigned long long)r->anon_chunks_freed);
 	if (p->thp_bytes)
-		printf("  THP: %llu MiB huge at peak, %llu extents freed\n",
-		       (unsigned long long)(r->thp_bytes >> 20),
+		printf("  THP: %llu MiB touched, %llu MiB huge at peak, %llu extents freed\n",
+		       (unsigned long long)(r->thp_touched >> 20), (unsigned long long)(r->thp_bytes >> 20),
 		       (unsigned long long)r->thp_extents_freed);
 	if (p->pipe_bytes && p->pipes_auto)
 		printf("  pipes: %llu holding %llu MiB (automatic: %u rounds, %llu MiB first, cap %llu MiB)\n",

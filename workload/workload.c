@@ -553,6 +553,7 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "files_unlinked", r->files_unlinked);
 	jsonw_uint_field(w, "anon_bytes", r->anon_bytes);
 	jsonw_uint_field(w, "anon_chunks_freed", r->anon_chunks_freed);
+	jsonw_uint_field(w, "thp_touched", r->thp_touched);
 	jsonw_uint_field(w, "thp_bytes", r->thp_bytes);
 	jsonw_uint_field(w, "thp_extents_freed", r->thp_extents_freed);
 	jsonw_uint_field(w, "pipes", r->pipes);

@@ -93,6 +93,7 @@ struct workload_result {
 	bool private_tmpfs;		/* a tmpfs this run mounted (and unmounted) */
 	uint64_t files, file_bytes, files_unlinked;
 	uint64_t anon_bytes, anon_chunks_freed;
+	uint64_t thp_touched;		/* bytes touched by the THP phase (huge and base extents) */
 	uint64_t thp_bytes;		/* AnonHugePages of this process at its peak */
 	uint64_t thp_extents_freed;
 	uint64_t pipes, pipe_bytes;
