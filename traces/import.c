@@ -947,7 +947,7 @@ static int import_text(struct importer *im)
 	uint64_t lineno = 0;
 	int err = 0;
 
-	f = fopen(im->in, "r");
+	f = strcmp(im->in, "-") ? fopen(im->in, "r") : stdin;
 	if (!f)
 		return imp_err(im, -errno, "cannot open '%s': %s", im->in, strerror(errno));
 	c.tep = tep_alloc();
@@ -979,7 +979,8 @@ static int import_text(struct importer *im)
 	if (!err)
 		err = imp_finish(im);
 	free(line);
-	fclose(f);
+	if (f != stdin)
+		fclose(f);
 	for (int i = 0; i < c.nr_kinds; i++)
 		text_kind_release(&c.kinds[i]);
 	free(c.kinds);
@@ -992,9 +993,12 @@ enum trace_import_kind trace_import_detect(const char *path)
 {
 	static const unsigned char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
 	unsigned char buf[sizeof(magic)];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 	ssize_t n;
 
+	if (!strcmp(path, "-"))
+		return TRACE_IMPORT_TEXT;	/* standard input: text (e.g. piped from trace_pipe) */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return TRACE_IMPORT_UNKNOWN;
 	n = read(fd, buf, sizeof(buf));
@@ -1029,6 +1033,8 @@ int trace_import(const char *in, const char *out, const struct trace_import_opts
 		errbuf[0] = '\0';
 	if (o.kind == TRACE_IMPORT_UNKNOWN)
 		o.kind = trace_import_detect(in);
+	if (!strcmp(in, "-") && o.kind != TRACE_IMPORT_TEXT)
+		return imp_err(&im, -EINVAL, "standard input can only be text");
 	stats->kind = o.kind;
 	switch (o.kind) {
 	case TRACE_IMPORT_TRACECMD:

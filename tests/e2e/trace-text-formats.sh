@@ -62,6 +62,10 @@ assert b["gfp"] == 0 and b["pfn"] == 16 and b["pid"] == 0 and b["irq"] is True, 
 PY
 expect_rc 0 $FRAGSCOPE info "$TMP/t.fst" --json
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["lost_total"] == 5 and j["events_total"] == 4 and j["nr_gfp_flags"] == 3 and j["kv"]["capture.mode"] == "import-tracefs-text" and "tracepoint.mm_page_free.format" in j["kv"], j' "$TMP/out" || fail "info after text import"
+# the same from standard input
+$FRAGSCOPE import - --formats "$TMP/fmt" -o "$TMP/stdin.fst" < "$TMP/trace.txt" >/dev/null 2>&1 || fail "import from stdin failed"
+expect_rc 0 $FRAGSCOPE export "$TMP/stdin.fst" -f jsonl
+[ "$(wc -l < "$TMP/out")" = 4 ] || fail "import from stdin: $(wc -l < "$TMP/out") events"
 # no formats for the events: they are skipped, with a warning
 mkdir -p "$TMP/empty"
 expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/empty" -o "$TMP/e.fst"
