@@ -80,7 +80,7 @@ BENCH_SRCS := $(wildcard tests/bench/bench-*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
-.PHONY: all build test check bench install deps clean distclean help fuzz static
+.PHONY: all build test check bench install deps clean distclean help fuzz static man
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -141,9 +141,12 @@ check:
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)FRAGSCOPE=$(abspath $(BIN)) FRAGSCOPE_OUTPUT=$(abspath $(OUTPUT)) tests/bench/run-bench.sh $(BENCH_BINS)
 
-install: $(BIN)
+man: $(BIN)
+	$(Q)scripts/gen-man.sh ./$(BIN) $(OUTPUT)/man
+
+install: $(BIN) man
 	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/fragscope
-	$(Q)for m in $(wildcard docs/man/*.1 docs/man/*.5); do \
+	$(Q)for m in $(OUTPUT)/man/*.[15]; do \
 	  install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m); done
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/fragscope"
 
@@ -157,6 +160,26 @@ distclean: clean
 
 help:
 	@sed -n '2,10s/^# //p' Makefile
+
+# ---- fuzzing (libFuzzer): make fuzz [FUZZ_TIME=seconds per target] ------------------------------
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME ?= 60
+FUZZ_LIB_SRCS := $(wildcard traces/*.c util/*.c)
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard traces/*.h util/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	  -I. $(PKG_CFLAGS) -DFRAGSCOPE_VERSION='"$(VERSION)"' -DFRAGSCOPE_GIT_REV='"$(GIT_REV)"' \
+	  $< $(FUZZ_LIB_SRCS) $(PKG_LIBS) -lm -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+	  c=$(OUTPUT)/fuzz/corpus-$$(basename $$f); mkdir -p $$c; \
+	  for s in tests/data/traces/*.fst; do [ -e "$$s" ] && { printf '\000'; cat "$$s"; } > $$c/seed-$$(basename $$s); done; \
+	  echo "fuzz: $$f for $(FUZZ_TIME)s (corpus $$c)"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=1 $$c || exit 1; \
+	done
 
 # ---- demo: the README's first command --------------------------------------------------------
 .PHONY: demo
