@@ -1,18 +1,1226 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* fragscope lab: capture other kernels (6.1, 6.12) in qemu */
+/*
+ * fragscope lab: capture Debian's 6.1 and 6.12 kernels in qemu (TCG), deterministically.
+ *
+ *   kernel     tests/lab/kernel.sh: apt-get download of the newest linux-image of the series
+ *              (or a given .deb), only boot/vmlinuz and boot/config extracted, cached
+ *   vmlinux    our own bzImage payload extractor: the ELF vmlinux boots through its PVH note,
+ *              which skips SeaBIOS real-mode decompression (several seconds under TCG)
+ *   initramfs  a newc cpio written here: /init (tests/lab/init.sh), static busybox, the static
+ *              fragscope (make static); fixed owners and times, so the bytes are reproducible
+ *   qemu       -accel tcg -cpu qemu64, console on ttyS0 (kept, last lines shown on failure or
+ *              timeout), results as a tar.gz on ttyS1 (no modules needed in the guest);
+ *              --deterministic adds -icount shift=0,sleep=off,align=off and a fixed RTC
+ *   output     the guest's trace.fst (fragscope record), or its tracefs text converted by
+ *              fragscope import, plus OUT.provenance
+ * See ../shared/kernel/lab-notes.md for the measurements behind each choice.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <elf.h>
+#include <zstd.h>
+
 #include "cmd.h"
+#include "util/log.h"
+#include "util/parse.h"
+
+extern char **environ;
+
+#define LAB_TAIL_LINES 25
+#define LAB_RTC_BASE "2024-01-01T00:00:00"
+
+struct lab_opts {
+	const char *kernel;
+	const char *out;
+	const char *workload;
+	const char *wargs;
+	const char *capture;
+	const char *cache;
+	const char *workdir;
+	const char *static_bin;
+	const char *qemu;
+	const char *append;
+	uint64_t mem;
+	uint64_t smp;
+	uint64_t timeout_ns;
+	bool deterministic;
+	bool compaction_on;
+};
+
+struct lab_kernel {
+	char package[128];
+	char version[128];
+	char kver[128];
+	char deb[PATH_MAX];
+	char vmlinuz[PATH_MAX];
+	char vmlinux[PATH_MAX];
+	bool pvh;
+};
+
+static bool lab_progress(void)
+{
+	return log_get_level() >= LOG_WARN;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!lab_progress())
+		return;
+	fprintf(stderr, "%s: ", log_prefix());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+/* snprintf for paths: a path that does not fit is an error, not a silent truncation. */
+static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pathf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int exe_dir(char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+	char *slash;
+
+	if (n < 0)
+		return -errno;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = 0;
+	if ((size_t)pathf(buf, len, "%s", path) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static bool is_file(const char *p)
+{
+	struct stat st;
+
+	return p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The full path of an executable found in $PATH (or /usr/sbin, /sbin), in buf. */
+static bool find_program(const char *name, char *buf, size_t len)
+{
+	const char *path = getenv("PATH");
+	char *dup, *save = NULL;
+	bool found = false;
+
+	if (strchr(name, '/')) {
+		snprintf(buf, len, "%s", name);
+		return access(buf, X_OK) == 0;
+	}
+	if (asprintf(&dup, "%s:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin") < 0)
+		return false;
+	for (char *d = strtok_r(dup, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		pathf(buf, len, "%s/%s", *d ? d : ".", name);
+		found = access(buf, X_OK) == 0;
+	}
+	free(dup);
+	return found;
+}
+
+/*
+ * Runs argv[0] (searched in PATH) with stdin/stdout/stderr from the given fds (-1: inherit; for
+ * stdin, -1 means /dev/null). Returns its exit status (0..255), 128+signal, or -errno.
+ */
+static int lab_spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, ret;
+
+	posix_spawn_file_actions_init(&fa);
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret)
+		return -ret;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+/* Runs argv and collects its stdout (NUL-terminated, malloc'ed) into *out. */
+static int lab_spawn_capture(char *const argv[], char **out)
+{
+	char tmpl[] = "/tmp/fragscope-lab-XXXXXX";
+	int fd = mkstemp(tmpl), ret;
+	struct stat st;
+	char *buf;
+
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
+	unlink(tmpl);
+	ret = lab_spawn(argv, -1, fd, -1);
+	if (ret >= 0 && fstat(fd, &st) == 0 && (buf = calloc(1, st.st_size + 1))) {
+		if (pread(fd, buf, st.st_size, 0) == st.st_size)
+			*out = buf;
+		else
+			free(buf);
+	}
+	close(fd);
+	if (ret >= 0 && !*out)
+		return -EIO;
+	return ret;
+}
+
+/* Value of "key=value" line in text, copied to buf. */
+static bool kv_get(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, key, kl) && l[kl] == '=') {
+			const char *v = l + kl + 1, *e = strchr(v, '\n');
+			size_t n = e ? (size_t)(e - v) : strlen(v);
+
+			if (n >= len)
+				return false;
+			memcpy(buf, v, n);
+			buf[n] = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	*data = NULL;
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EIO;
+	}
+	*data = malloc(n ? n : 1);
+	if (!*data) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(*data, 1, n, f) != (size_t)n) {
+		free(*data);
+		*data = NULL;
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*size = n;
+	return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t size)
+{
+	FILE *f = fopen(path, "wb");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (fwrite(data, 1, size, f) != size)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	uint8_t *d;
+	size_t n;
+	int ret = read_file(from, &d, &n);
+
+	if (ret)
+		return ret;
+	ret = write_file(to, d, n);
+	free(d);
+	return ret;
+}
+
+/* ---- ELF checks and the vmlinux extractor --------------------------------------------------- */
+
+static const Elf64_Ehdr *elf64(const uint8_t *d, size_t n)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
+
+	if (n < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64)
+		return NULL;
+	if (eh->e_phoff > n || eh->e_phentsize != sizeof(Elf64_Phdr) ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > n - eh->e_phoff)
+		return NULL;
+	return eh;
+}
+
+/* true when the ELF file has no program interpreter (a static executable). */
+static int elf_is_static(const char *path, bool *is_static)
+{
+	uint8_t *d;
+	size_t n;
+	const Elf64_Ehdr *eh;
+	int ret = read_file(path, &d, &n);
+
+	if (ret)
+		return ret;
+	eh = elf64(d, n);
+	if (!eh) {
+		free(d);
+		return -ENOEXEC;
+	}
+	*is_static = true;
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (((const Elf64_Phdr *)(d + eh->e_phoff))[i].p_type == PT_INTERP)
+			*is_static = false;
+	free(d);
+	return 0;
+}
+
+/*
+ * true when the ELF kernel carries the PVH entry note (Xen note type 18, XEN_ELFNOTE_PHYS32_ENTRY),
+ * which is what lets qemu -kernel boot the uncompressed vmlinux directly.
+ */
+static bool elf_has_pvh_note(const uint8_t *d, size_t n)
+{
+	const Elf64_Ehdr *eh = elf64(d, n);
+
+	if (!eh)
+		return false;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(d + eh->e_phoff) + i;
+		uint64_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+
+		if (ph->p_type != PT_NOTE || end > n || end < off)
+			continue;
+		while (off + sizeof(Elf64_Nhdr) <= end) {
+			const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(d + off);
+			uint64_t name = off + sizeof(*nh);
+			uint64_t desc = name + ((nh->n_namesz + 3) & ~3u);
+
+			if (nh->n_namesz == 4 && name + 4 <= end && !memcmp(d + name, "Xen", 4) && nh->n_type == 18)
+				return true;
+			off = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return false;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * Extracts the ELF vmlinux from an x86 bzImage. The boot protocol header (2.08+) says where the
+ * compressed kernel lies: it starts payload_offset (0x248) bytes into the protected-mode code,
+ * which follows the (setup_sects (0x1f1) + 1) real-mode sectors, and is payload_length (0x24c)
+ * bytes long. The build appends the uncompressed size as 4 little-endian bytes to the payload.
+ * zstd is decompressed here; xz by the xz program (xz-utils).
+ */
+static int lab_extract_vmlinux(const char *vmlinuz, const char *out, bool *pvh)
+{
+	static const uint8_t zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	static const uint8_t xz_magic[6] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	uint8_t *img = NULL, *elf = NULL;
+	size_t n, setup, poff, plen, elf_len = 0;
+	char tmp[PATH_MAX];
+	int ret;
+
+	*pvh = false;
+	ret = read_file(vmlinuz, &img, &n);
+	if (ret)
+		return ret;
+	ret = -ENOEXEC;
+	if (n < 0x250 || memcmp(img + 0x202, "HdrS", 4) || (img[0x206] | img[0x207] << 8) < 0x208)
+		goto out;
+	setup = ((size_t)(img[0x1f1] ? img[0x1f1] : 4) + 1) * 512;
+	poff = setup + le32(img + 0x248);
+	plen = le32(img + 0x24c);
+	if (plen < 16 || poff > n || plen > n - poff)
+		goto out;
+	elf_len = le32(img + poff + plen - 4);
+	if (elf_len < 4096 || elf_len > (1u << 30))
+		goto out;
+	pathf(tmp, sizeof(tmp), "%s.tmp", out);
+	if (!memcmp(img + poff, zstd_magic, sizeof(zstd_magic))) {
+		size_t got;
+
+		elf = malloc(elf_len);
+		if (!elf) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		got = ZSTD_decompress(elf, elf_len, img + poff, plen - 4);
+		if (ZSTD_isError(got) || got != elf_len) {
+			pr_err("cannot decompress the zstd kernel in '%s': %s", vmlinuz,
+			       ZSTD_isError(got) ? ZSTD_getErrorName(got) : "size mismatch");
+			ret = -EIO;
+			goto out;
+		}
+		ret = write_file(tmp, elf, elf_len);
+	} else if (!memcmp(img + poff, xz_magic, sizeof(xz_magic))) {
+		char xz[PATH_MAX], in[PATH_MAX];
+		int ifd, ofd;
+
+		if (!find_program("xz", xz, sizeof(xz))) {
+			pr_err("the kernel in '%s' is xz-compressed and xz is not installed (apt-get install xz-utils)",
+			       vmlinuz);
+			ret = -ENOENT;
+			goto out;
+		}
+		pathf(in, sizeof(in), "%s.xz.tmp", out);
+		ret = write_file(in, img + poff, plen - 4);
+		if (ret)
+			goto out;
+		ifd = open(in, O_RDONLY);
+		ofd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (ifd < 0 || ofd < 0) {
+			ret = -errno;
+		} else {
+			char *argv[] = { xz, "-dc", "--single-stream", NULL };
+
+			ret = lab_spawn(argv, ifd, ofd, -1);
+			if (ret > 0)
+				ret = -EIO;
+		}
+		if (ifd >= 0)
+			close(ifd);
+		if (ofd >= 0)
+			close(ofd);
+		unlink(in);
+		if (ret)
+			goto out;
+		ret = read_file(tmp, &elf, &elf_len);
+	} else {
+		pr_warn("'%s': payload compression not handled (only zstd and xz)", vmlinuz);
+		ret = -ENOTSUP;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	if (!elf64(elf, elf_len)) {
+		pr_err("'%s': the decompressed payload is not an ELF kernel", vmlinuz);
+		ret = -ENOEXEC;
+		goto out;
+	}
+	*pvh = elf_has_pvh_note(elf, elf_len);
+	if (rename(tmp, out))
+		ret = -errno;
+out:
+	if (ret)
+		unlink(tmp);
+	free(img);
+	free(elf);
+	return ret;
+}
+
+/* ---- initramfs: a newc cpio with fixed owners and times -------------------------------------- */
+
+struct cpio {
+	FILE *f;
+	uint32_t ino;
+	int err;
+};
+
+static void cpio_pad(struct cpio *c)
+{
+	static const char zeros[4];
+	long pos = ftell(c->f);
+
+	if (pos > 0 && (pos & 3))
+		fwrite(zeros, 1, 4 - (pos & 3), c->f);
+}
+
+static void cpio_add(struct cpio *c, const char *name, uint32_t mode, uint32_t rmaj, uint32_t rmin,
+		     const void *data, size_t size)
+{
+	if (c->err)
+		return;
+	fprintf(c->f, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+		++c->ino, mode, 0, 0, S_ISDIR(mode) ? 2 : 1, 0, size, 0, 0, rmaj, rmin, strlen(name) + 1, 0);
+	fwrite(name, 1, strlen(name) + 1, c->f);
+	cpio_pad(c);
+	if (size)
+		fwrite(data, 1, size, c->f);
+	cpio_pad(c);
+	if (ferror(c->f))
+		c->err = -EIO;
+}
+
+static void cpio_add_file(struct cpio *c, const char *name, uint32_t mode, const char *path)
+{
+	uint8_t *d;
+	size_t n;
+	int ret = read_file(path, &d, &n);
+
+	if (ret) {
+		pr_err("cannot read '%s': %s", path, strerror(-ret));
+		c->err = ret;
+		return;
+	}
+	cpio_add(c, name, S_IFREG | mode, 0, 0, d, n);
+	free(d);
+}
+
+static int lab_build_initramfs(const char *out, const char *init, const char *busybox, const char *fragscope)
+{
+	static const char *const dirs[] = { "bin", "dev", "etc", "out", "proc", "sys", "tmp", "work" };
+	struct cpio c = { .f = fopen(out, "wb") };
+
+	if (!c.f)
+		return -errno;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		cpio_add(&c, dirs[i], S_IFDIR | 0755, 0, 0, NULL, 0);
+	cpio_add(&c, "dev/console", S_IFCHR | 0600, 5, 1, NULL, 0);
+	cpio_add(&c, "bin/sh", S_IFLNK | 0777, 0, 0, "busybox", strlen("busybox"));
+	cpio_add_file(&c, "bin/busybox", 0755, busybox);
+	cpio_add_file(&c, "bin/fragscope", 0755, fragscope);
+	cpio_add_file(&c, "init", 0755, init);
+	cpio_add(&c, "TRAILER!!!", 0, 0, 0, NULL, 0);
+	if (fclose(c.f) && !c.err)
+		c.err = -errno;
+	return c.err;
+}
+
+/* ---- qemu ---------------------------------------------------------------------------------- */
+
+struct lab_tail {
+	char lines[LAB_TAIL_LINES][256];
+	int next, count;
+};
+
+static void tail_add(struct lab_tail *t, const char *line)
+{
+	size_t n = strnlen(line, sizeof(t->lines[0]) - 1);
+
+	memcpy(t->lines[t->next], line, n);
+	t->lines[t->next][n] = 0;
+	t->next = (t->next + 1) % LAB_TAIL_LINES;
+	if (t->count < LAB_TAIL_LINES)
+		t->count++;
+}
+
+static void tail_print(const struct lab_tail *t, const char *console_log)
+{
+	fprintf(stderr, "%s: last %d lines of the guest console (all in '%s'):\n", log_prefix(), t->count,
+		console_log);
+	for (int i = 0; i < t->count; i++)
+		fprintf(stderr, "  | %s\n",
+			t->lines[(t->next - t->count + i + LAB_TAIL_LINES) % LAB_TAIL_LINES]);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct lab_run_result {
+	int status;		/* qemu's exit status, or 128+signal */
+	bool timed_out;
+	long output_bytes;	/* the size the guest announced ("fslab: output N bytes"), or -1 */
+	int guest_rc;		/* "capture finished rc=N", or -1 */
+	double seconds;
+};
+
+/* Runs qemu, logging the console to console_log and keeping its last lines for errors. */
+static int lab_run_qemu(char *const argv[], const char *console_log, uint64_t timeout_ns,
+			struct lab_tail *tail, struct lab_run_result *res)
+{
+	posix_spawn_file_actions_t fa;
+	int pfd[2], st;
+	pid_t pid;
+	FILE *log;
+	char line[4096];
+	size_t ll = 0;
+	uint64_t start = now_ns();
+	bool eof = false;
+
+	res->timed_out = false;
+	res->output_bytes = -1;
+	res->guest_rc = -1;
+	log = fopen(console_log, "w");
+	if (!log)
+		return -errno;
+	if (pipe2(pfd, O_CLOEXEC)) {
+		fclose(log);
+		return -errno;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+	st = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	if (st) {
+		close(pfd[0]);
+		fclose(log);
+		return -st;
+	}
+	while (!eof) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		char buf[4096];
+		ssize_t n;
+
+		if (now_ns() - start > timeout_ns) {
+			res->timed_out = true;
+			kill(pid, SIGTERM);
+			usleep(500000);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, 250) <= 0)
+			continue;
+		n = read(pfd[0], buf, sizeof(buf));
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			eof = true;
+			n = 0;
+		}
+		fwrite(buf, 1, n, log);
+		for (ssize_t i = 0; i <= n; i++) {
+			bool end = i == n ? eof : (buf[i] == '\n');
+
+			if (i < n && buf[i] != '\n' && buf[i] != '\r' && ll < sizeof(line) - 1)
+				line[ll++] = buf[i];
+			if (!end || !ll)
+				continue;
+			line[ll] = 0;
+			ll = 0;
+			tail_add(tail, line);
+			if (!strncmp(line, "fslab: ", 7)) {
+				const char *o = strstr(line, "output "), *r = strstr(line, "rc=");
+
+				say("guest: %s", line + 7);
+				if (o)
+					res->output_bytes = strtol(o + 7, NULL, 10);
+				if (r && strstr(line, "capture finished"))
+					res->guest_rc = atoi(r + 3);
+			}
+			pr_debug("console: %s", line);
+		}
+	}
+	close(pfd[0]);
+	fclose(log);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	res->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	res->seconds = (now_ns() - start) / 1e9;
+	return 0;
+}
+
+/* ---- the run subcommand -------------------------------------------------------------------- */
+
+struct strv {
+	char *v[96];
+	int n;
+};
+
+static void sv_add(struct strv *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sv_add(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->n >= (int)(sizeof(s->v) / sizeof(s->v[0])) - 1)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s->v[s->n], fmt, ap) >= 0)
+		s->n++;
+	va_end(ap);
+	s->v[s->n] = NULL;
+}
+
+static void sv_free(struct strv *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->v[i]);
+	s->n = 0;
+}
+
+static void sv_join(const struct strv *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < s->n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", s->v[i]);
+}
+
+static int lab_resolve_kernel(const char *labdir, const char *spec, const char *cache, struct lab_kernel *k)
+{
+	char script[PATH_MAX], vx[PATH_MAX];
+	char *argv[] = { script, (char *)spec, (char *)cache, NULL };
+	char *out = NULL;
+	struct stat a, b;
+	int ret;
+
+	pathf(script, sizeof(script), "%s/kernel.sh", labdir);
+	ret = lab_spawn_capture(argv, &out);
+	if (ret) {
+		free(out);
+		if (ret < 0)
+			pr_err("cannot run '%s': %s", script, strerror(-ret));
+		return ret < 0 ? ret : -ENOENT;	/* the script printed why */
+	}
+	if (!kv_get(out, "package", k->package, sizeof(k->package)) ||
+	    !kv_get(out, "version", k->version, sizeof(k->version)) ||
+	    !kv_get(out, "kver", k->kver, sizeof(k->kver)) ||
+	    !kv_get(out, "deb", k->deb, sizeof(k->deb)) ||
+	    !kv_get(out, "vmlinuz", k->vmlinuz, sizeof(k->vmlinuz))) {
+		pr_err("'%s' gave no kernel for '%s'", script, spec);
+		free(out);
+		return -EINVAL;
+	}
+	free(out);
+	/* the ELF vmlinux next to the vmlinuz, extracted once */
+	pathf(vx, sizeof(vx), "%.*s/vmlinux", (int)(strrchr(k->vmlinuz, '/') - k->vmlinuz), k->vmlinuz);
+	if (stat(vx, &a) == 0 && stat(k->vmlinuz, &b) == 0 && a.st_mtime >= b.st_mtime) {
+		uint8_t *d;
+		size_t n;
+
+		if (read_file(vx, &d, &n) == 0) {
+			k->pvh = elf_has_pvh_note(d, n);
+			free(d);
+		}
+	} else {
+		say("extracting vmlinux from %s", k->vmlinuz);
+		ret = lab_extract_vmlinux(k->vmlinuz, vx, &k->pvh);
+		if (ret) {
+			pr_warn("no ELF vmlinux (%s): booting the compressed kernel instead", strerror(-ret));
+			k->pvh = false;
+		}
+	}
+	if (k->pvh)
+		snprintf(k->vmlinux, sizeof(k->vmlinux), "%s", vx);
+	else
+		snprintf(k->vmlinux, sizeof(k->vmlinux), "%s", k->vmlinuz);
+	return 0;
+}
+
+static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
+{
+	char dir[PATH_MAX], mk[PATH_MAX + 16];
+	bool st = false;
+	int ret;
+
+	if (o->static_bin) {
+		snprintf(buf, len, "%s", o->static_bin);
+	} else {
+		ret = exe_dir(dir, sizeof(dir));
+		if (ret)
+			return ret;
+		pathf(buf, len, "%s/fragscope-static", dir);
+		pathf(mk, sizeof(mk), "%s/Makefile", dir);
+		if (!is_file(buf) && is_file(mk)) {
+			char *argv[] = { "make", "-C", dir, "--no-print-directory", "static", NULL };
+
+			say("building the static fragscope for the guest (make static)");
+			ret = lab_spawn(argv, -1, 2, -1);
+			if (ret)
+				pr_err("'make -C %s static' failed", dir);
+		}
+	}
+	if (!is_file(buf)) {
+		pr_err("no static fragscope at '%s': run 'make static' (or give --static PATH)", buf);
+		return -ENOENT;
+	}
+	ret = elf_is_static(buf, &st);
+	if (ret || !st) {
+		pr_err("'%s' is not a statically linked executable: the guest has no libraries", buf);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int lab_find_dir(char *buf, size_t len)
+{
+	const char *env = getenv("FRAGSCOPE_LAB_DIR");
+	char dir[PATH_MAX], init[PATH_MAX + 16];
+	int ret;
+
+	if (env && *env) {
+		snprintf(buf, len, "%s", env);
+	} else {
+		ret = exe_dir(dir, sizeof(dir));
+		if (ret)
+			return ret;
+		pathf(buf, len, "%s/tests/lab", dir);
+	}
+	pathf(init, sizeof(init), "%s/init.sh", buf);
+	if (!is_file(init)) {
+		pr_err("cannot find the lab scripts ('%s' is missing): run fragscope from its source tree or set FRAGSCOPE_LAB_DIR",
+		       init);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void rm_rf(const char *dir)
+{
+	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
+
+	lab_spawn(argv, -1, -1, -1);
+}
+
+/* The first line of `prog --version`. */
+static void program_version(const char *prog, char *buf, size_t len)
+{
+	char *argv[] = { (char *)prog, "--version", NULL };
+	char *out = NULL;
+
+	snprintf(buf, len, "unknown");
+	if (lab_spawn_capture(argv, &out) == 0 && out) {
+		out[strcspn(out, "\n")] = 0;
+		snprintf(buf, len, "%s", out);
+	}
+	free(out);
+}
+
+static void file_sha256(const char *path, char *buf, size_t len)
+{
+	char *argv[] = { "sha256sum", (char *)path, NULL };
+	char *out = NULL;
+
+	snprintf(buf, len, "unknown");
+	if (lab_spawn_capture(argv, &out) == 0 && out) {
+		out[strcspn(out, " \n")] = 0;
+		snprintf(buf, len, "%s", out);
+	}
+	free(out);
+}
+
+static void print_file_tail(const char *path, int lines)
+{
+	uint8_t *d;
+	size_t n, start;
+	int seen = 0;
+
+	if (read_file(path, &d, &n))
+		return;
+	start = n;
+	while (start > 0 && seen <= lines)
+		if (d[--start] == '\n')
+			seen++;
+	if (seen > lines)
+		start++;
+	fprintf(stderr, "%s: last lines of '%s':\n", log_prefix(), path);
+	fwrite(d + start, 1, n - start, stderr);
+	if (n && d[n - 1] != '\n')
+		fputc('\n', stderr);
+	free(d);
+}
+
+static int lab_write_provenance(const char *path, const struct lab_opts *o, const struct lab_kernel *k,
+				const char *qemu, const struct strv *qargv, const char *cmdline,
+				const char *static_bin, const char *initramfs, const char *guest_uname,
+				const struct lab_run_result *res)
+{
+	char qv[256], sv[256], isha[80], tsha[80], date[64], qline[8192];
+	time_t t = time(NULL);
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -errno;
+	program_version(qemu, qv, sizeof(qv));
+	program_version(static_bin, sv, sizeof(sv));
+	file_sha256(initramfs, isha, sizeof(isha));
+	file_sha256(o->out, tsha, sizeof(tsha));
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	sv_join(qargv, qline, sizeof(qline));
+	fprintf(f, "# fragscope lab capture: how this trace was made\n");
+	fprintf(f, "trace: %s\n", strrchr(o->out, '/') ? strrchr(o->out, '/') + 1 : o->out);
+	fprintf(f, "trace.sha256: %s\n", tsha);
+	fprintf(f, "kernel.package: %s\n", k->package);
+	fprintf(f, "kernel.package_version: %s\n", k->version);
+	fprintf(f, "kernel.release: %s\n", guest_uname);
+	fprintf(f, "kernel.boot: %s\n", k->pvh ? "PVH entry of the extracted ELF vmlinux" : "bzImage");
+	fprintf(f, "qemu.version: %s\n", qv);
+	fprintf(f, "qemu.command: %s\n", qline);
+	fprintf(f, "guest.cmdline: %s\n", cmdline);
+	fprintf(f, "guest.mem: %lluM\n", (unsigned long long)(o->mem >> 20));
+	fprintf(f, "guest.smp: %llu\n", (unsigned long long)o->smp);
+	fprintf(f, "deterministic: %s\n", o->deterministic ? "yes (TCG, -icount shift=0,sleep=off,align=off, fixed RTC)" : "no");
+	fprintf(f, "capture: %s\n", o->capture);
+	fprintf(f, "workload: %s%s%s\n", o->workload, o->wargs ? " " : "", o->wargs ? o->wargs : "");
+	fprintf(f, "compaction: %s\n", o->compaction_on ? "on (kernel defaults)" :
+		"off (vm.compaction_proactiveness=0, vm.extfrag_threshold=1000)");
+	fprintf(f, "initramfs.sha256: %s\n", isha);
+	fprintf(f, "fragscope.host: fragscope %s (git %s)\n", FRAGSCOPE_VERSION, FRAGSCOPE_GIT_REV);
+	fprintf(f, "fragscope.guest: %s\n", sv);
+	fprintf(f, "date: %s\n", date);
+	fprintf(f, "run.seconds: %.1f\n", res->seconds);
+	if (fclose(f))
+		return -errno;
+	return 0;
+}
+
+static int lab_run(const struct lab_opts *o)
+{
+	char labdir[PATH_MAX], qemu[PATH_MAX], busybox[PATH_MAX], sbin[PATH_MAX], wd[PATH_MAX];
+	char path[PATH_MAX + 64], init[PATH_MAX + 16], initrd[PATH_MAX + 32], console[PATH_MAX + 32];
+	char serial[PATH_MAX + 32], outdir[PATH_MAX + 16], cmdline[2048], uname[512] = "unknown";
+	struct lab_kernel k = { 0 };
+	struct lab_tail tail = { 0 };
+	struct lab_run_result res = { 0 };
+	struct strv q = { 0 };
+	struct stat st;
+	bool bb_static = false, made_wd = false;
+	int ret, rc = 1;
+
+	if (!find_program(o->qemu, qemu, sizeof(qemu))) {
+		pr_err("'%s' not found: install it with 'apt-get install qemu-system-x86' (make deps does)", o->qemu);
+		return 1;
+	}
+	if (!find_program("busybox", busybox, sizeof(busybox)) || elf_is_static(busybox, &bb_static) || !bb_static) {
+		pr_err("a static busybox is needed in the guest: install it with 'apt-get install busybox-static'");
+		return 1;
+	}
+	if (lab_find_dir(labdir, sizeof(labdir)) || lab_find_static(o, sbin, sizeof(sbin)))
+		return 1;
+	if (lab_resolve_kernel(labdir, o->kernel, o->cache, &k))
+		return 1;
+
+	if (o->workdir) {
+		snprintf(wd, sizeof(wd), "%s", o->workdir);
+		if (mkdir(wd, 0755) && errno != EEXIST) {
+			pr_err("cannot create '%s': %s", wd, strerror(errno));
+			return 1;
+		}
+	} else {
+		pathf(wd, sizeof(wd), "%s/fragscope-lab.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (!mkdtemp(wd)) {
+			pr_err("cannot create a work folder '%s': %s", wd, strerror(errno));
+			return 1;
+		}
+		made_wd = true;
+	}
+	pathf(init, sizeof(init), "%s/init.sh", labdir);
+	pathf(initrd, sizeof(initrd), "%s/initramfs.cpio", wd);
+	pathf(console, sizeof(console), "%s/console.log", wd);
+	pathf(serial, sizeof(serial), "%s/ttyS1.out", wd);
+	pathf(outdir, sizeof(outdir), "%s/out", wd);
+	ret = lab_build_initramfs(initrd, init, busybox, sbin);
+	if (ret) {
+		pr_err("cannot write the initramfs '%s': %s", initrd, strerror(-ret));
+		goto out;
+	}
+	unlink(serial);
+
+	snprintf(cmdline, sizeof(cmdline),
+		 "console=ttyS0 panic=-1 nokaslr norandmaps fslab_capture=%s fslab_workload=%s fslab_compaction=%s%s%s%s%s",
+		 o->capture, o->workload, o->compaction_on ? "on" : "off", o->wargs ? " fslab_wargs=" : "",
+		 o->wargs ? o->wargs : "", o->append ? " " : "", o->append ? o->append : "");
+	sv_add(&q, "%s", qemu);
+	sv_add(&q, "-accel");
+	sv_add(&q, "tcg");
+	sv_add(&q, "-cpu");
+	sv_add(&q, "qemu64");	/* no RDRAND: the guest's entropy comes only from (virtual) time */
+	sv_add(&q, "-smp");
+	sv_add(&q, "%llu", (unsigned long long)o->smp);
+	sv_add(&q, "-m");
+	sv_add(&q, "%lluM", (unsigned long long)(o->mem >> 20));
+	sv_add(&q, "-nodefaults");
+	sv_add(&q, "-no-user-config");
+	sv_add(&q, "-display");
+	sv_add(&q, "none");
+	sv_add(&q, "-no-reboot");
+	if (o->deterministic) {
+		sv_add(&q, "-icount");
+		sv_add(&q, "shift=0,sleep=off,align=off");
+		sv_add(&q, "-rtc");
+		sv_add(&q, "base=%s,clock=vm", LAB_RTC_BASE);
+	}
+	sv_add(&q, "-kernel");
+	sv_add(&q, "%s", k.vmlinux);
+	sv_add(&q, "-initrd");
+	sv_add(&q, "%s", initrd);
+	sv_add(&q, "-append");
+	sv_add(&q, "%s", cmdline);
+	sv_add(&q, "-serial");
+	sv_add(&q, "stdio");
+	sv_add(&q, "-serial");
+	sv_add(&q, "file:%s", serial);
+
+	say("booting %s (%s) in qemu: %lluM, %llu CPU%s, %s%s, workload %s, compaction %s", k.kver,
+	    k.pvh ? "PVH vmlinux" : "bzImage", (unsigned long long)(o->mem >> 20), (unsigned long long)o->smp,
+	    o->smp > 1 ? "s" : "", o->deterministic ? "deterministic" : "TCG", "", o->workload,
+	    o->compaction_on ? "on" : "off");
+	ret = lab_run_qemu(q.v, console, o->timeout_ns, &tail, &res);
+	if (ret) {
+		pr_err("cannot run '%s': %s", qemu, strerror(-ret));
+		goto out;
+	}
+	if (res.timed_out) {
+		pr_err("the guest did not finish within %llu s (timeout; --timeout raises it)",
+		       (unsigned long long)(o->timeout_ns / 1000000000ull));
+		tail_print(&tail, console);
+		goto out;
+	}
+	if (res.output_bytes < 0 || stat(serial, &st) || st.st_size != res.output_bytes) {
+		pr_err("the guest sent no complete result (qemu exit status %d, announced %ld bytes, got %lld)",
+		       res.status, res.output_bytes, stat(serial, &st) ? -1LL : (long long)st.st_size);
+		tail_print(&tail, console);
+		goto out;
+	}
+	rm_rf(outdir);
+	mkdir(outdir, 0755);
+	{
+		char *argv[] = { "tar", "-xzf", serial, "-C", outdir, NULL };
+
+		if (lab_spawn(argv, -1, -1, -1)) {
+			pr_err("cannot unpack the guest's result '%s'", serial);
+			goto out;
+		}
+	}
+	pathf(path, sizeof(path), "%s/uname.txt", outdir);
+	{
+		uint8_t *d;
+		size_t n;
+
+		if (read_file(path, &d, &n) == 0) {
+			pathf(uname, sizeof(uname), "%.*s", (int)strcspn((char *)d, "\n"), (char *)d);
+			free(d);
+		}
+	}
+	if (res.guest_rc != 0) {
+		pr_err("the capture in the guest failed (rc=%d)", res.guest_rc);
+		pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "record") ? "record.log" : "workload.log");
+		print_file_tail(path, 15);
+		goto out;
+	}
+	if (!strcmp(o->capture, "record")) {
+		pathf(path, sizeof(path), "%s/trace.fst", outdir);
+		ret = copy_file(path, o->out);
+		if (ret) {
+			pr_err("cannot write '%s': %s", o->out, strerror(-ret));
+			goto out;
+		}
+	} else if (!strcmp(o->capture, "tracefs")) {
+		char self[PATH_MAX], txt[PATH_MAX + 16], fmt[PATH_MAX + 16];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *argv[] = { self, "import", txt, "--formats", fmt, "-o", (char *)o->out, NULL };
+
+		self[n > 0 ? n : 0] = 0;
+		pathf(txt, sizeof(txt), "%s/trace.txt", outdir);
+		pathf(fmt, sizeof(fmt), "%s/format", outdir);
+		say("converting the guest's tracefs capture with fragscope import");
+		if (lab_spawn(argv, -1, -1, -1)) {
+			pr_err("fragscope import of '%s' failed", txt);
+			goto out;
+		}
+	} else {
+		say("capture 'none': the guest ran the workload only; no trace written");
+		rc = 0;
+		goto out;
+	}
+	pathf(path, sizeof(path), "%s.provenance", o->out);
+	ret = lab_write_provenance(path, o, &k, qemu, &q, cmdline, sbin, initrd, uname, &res);
+	if (ret)
+		pr_warn("cannot write '%s': %s", path, strerror(-ret));
+	printf("%s: %s on %s (%s), %lluM, workload %s, compaction %s, %s, %.1f s\n", o->out, o->capture,
+	       k.package, k.version, (unsigned long long)(o->mem >> 20), o->workload,
+	       o->compaction_on ? "on" : "off", o->deterministic ? "deterministic" : "not deterministic",
+	       res.seconds);
+	rc = 0;
+out:
+	if (rc || o->workdir)
+		say("work folder kept: %s", wd);
+	else if (made_wd)
+		rm_rf(wd);
+	sv_free(&q);
+	return rc;
+}
+
+static const struct cmd_desc *self_desc(void);
 
 static int run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	return cmd_not_implemented("lab");
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "workload-args", required_argument, NULL, 'W' },
+		{ "smp", required_argument, NULL, 's' },
+		{ "deterministic", no_argument, NULL, 'D' },
+		{ "compaction", required_argument, NULL, 'C' },
+		{ "capture", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "cache", required_argument, NULL, 'K' },
+		{ "workdir", required_argument, NULL, 'd' },
+		{ "static", required_argument, NULL, 'S' },
+		{ "qemu", required_argument, NULL, 'Q' },
+		{ "append", required_argument, NULL, 'A' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd_desc *d = self_desc();
+	struct lab_opts o = {
+		.workload = "fragment", .capture = "record", .qemu = "qemu-system-x86_64",
+		.mem = 256ull << 20, .smp = 1, .timeout_ns = 600ull * 1000000000ull,
+	};
+	char cache[PATH_MAX];
+	int c;
+
+	if (argc < 2)
+		return cmd_usage_error(d, "missing subcommand (run)");
+	if (strcmp(argv[1], "run"))
+		return cmd_usage_error(d, "unknown subcommand '%s'", argv[1]);
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:m:w:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o.kernel = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &o.mem) || o.mem < (128ull << 20) || o.mem > (64ull << 30))
+				return cmd_usage_error(d, "bad --mem '%s' (128M to 64G, e.g. 256M, 1G)", optarg);
+			break;
+		case 'w': o.workload = optarg; break;
+		case 'W': o.wargs = optarg; break;
+		case 's':
+			if (parse_u64(optarg, 1, 64, &o.smp))
+				return cmd_usage_error(d, "bad --smp '%s' (1 to 64)", optarg);
+			break;
+		case 'D': o.deterministic = true; break;
+		case 'C':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return cmd_usage_error(d, "bad --compaction '%s' (on or off)", optarg);
+			o.compaction_on = !strcmp(optarg, "on");
+			break;
+		case 'c':
+			if (strcmp(optarg, "record") && strcmp(optarg, "tracefs") && strcmp(optarg, "none"))
+				return cmd_usage_error(d, "bad --capture '%s' (record, tracefs or none)", optarg);
+			o.capture = optarg;
+			break;
+		case 'o': o.out = optarg; break;
+		case 't':
+			if (parse_duration(optarg, &o.timeout_ns) || o.timeout_ns < 1000000000ull)
+				return cmd_usage_error(d, "bad --timeout '%s' (e.g. 300, 10m)", optarg);
+			break;
+		case 'K': o.cache = optarg; break;
+		case 'd': o.workdir = optarg; break;
+		case 'S': o.static_bin = optarg; break;
+		case 'Q': o.qemu = optarg; break;
+		case 'A': o.append = optarg; break;
+		default: return cmd_usage_error(d, "bad option");
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(d, "unexpected argument '%s'", argv[optind]);
+	if (!o.kernel)
+		return cmd_usage_error(d, "--kernel is required (6.1, 6.12 or a linux-image .deb)");
+	if (!o.out && strcmp(o.capture, "none"))
+		return cmd_usage_error(d, "-o OUT.fst is required");
+	if (strpbrk(o.workload, " \t=") || (o.wargs && strpbrk(o.wargs, " \t")))
+		return cmd_usage_error(d, "--workload and --workload-args take no spaces (separate arguments with commas)");
+	if (!o.cache) {
+		const char *env = getenv("FRAGSCOPE_LAB_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
+		const char *home = getenv("HOME");
+
+		if (env && *env)
+			snprintf(cache, sizeof(cache), "%s", env);
+		else if (xdg && *xdg)
+			pathf(cache, sizeof(cache), "%s/fragscope/lab", xdg);
+		else
+			pathf(cache, sizeof(cache), "%s/.cache/fragscope/lab", home ? home : "/tmp");
+		o.cache = cache;
+	}
+	return lab_run(&o);
 }
 
 const struct cmd_desc cmd_lab_desc = {
 	.name = "lab",
 	.run = run,
 	.summary = "capture other kernels (6.1, 6.12) in qemu",
-	.usage = "run --kernel 6.1|6.12|PATH.deb --mem SIZE [--workload NAME] -o OUT.fst",
-	.help = "",
+	.usage = "run --kernel 6.1|6.12|PATH.deb [--mem SIZE] [--workload NAME] [--smp N] [--deterministic] -o OUT.fst",
+	.help =
+	"Boots a stock Debian kernel in qemu (TCG: this machine's /dev/kvm cannot boot stock kernels)\n"
+	"with a small initramfs (static busybox, the static fragscope from 'make static', an init\n"
+	"script), runs 'fragscope record' around 'fragscope workload NAME' in the guest, and writes the\n"
+	"trace to OUT.fst and how it was made to OUT.fst.provenance. Guest results come back over a\n"
+	"second UART, so the guest needs no kernel modules.\n"
+	"\n"
+	"Options of 'lab run':\n"
+	"  -k, --kernel K          6.1 or 6.12: apt-get download of the newest Debian linux-image of that\n"
+	"                          series (6.12 from bookworm-security); or a linux-image .deb file\n"
+	"  -m, --mem SIZE          guest memory (default 256M)\n"
+	"  -w, --workload NAME     fragscope workload to run (default fragment); sh-fill is a\n"
+	"                          busybox-only page-cache filler for checking the lab itself\n"
+	"      --workload-args A,B extra workload arguments, comma-separated\n"
+	"      --smp N             guest CPUs (default 1)\n"
+	"      --deterministic     -icount shift=0,sleep=off,align=off and a fixed RTC: two runs of the\n"
+	"                          same inputs give identical event streams (slower boot)\n"
+	"      --compaction on|off off (default): vm.compaction_proactiveness=0, vm.extfrag_threshold=1000,\n"
+	"                          because compaction moves free pages without kmem events; the\n"
+	"                          provenance file says which\n"
+	"      --capture MODE      record (default): fragscope record in the guest; tracefs: the six kmem\n"
+	"                          events through tracefs, converted with fragscope import; none: boot\n"
+	"                          and run the workload only\n"
+	"  -o, --output OUT.fst    the trace to write\n"
+	"      --timeout DUR       kill qemu after DUR (default 600s) and show the console's last lines\n"
+	"      --cache DIR         kernel packages and extracted kernels (default $FRAGSCOPE_LAB_CACHE or\n"
+	"                          ~/.cache/fragscope/lab)\n"
+	"      --workdir DIR       keep the initramfs, console log and guest files there\n"
+	"      --static PATH       the static fragscope to put in the guest (default: fragscope-static\n"
+	"                          next to this binary, built with 'make static' if missing)\n"
+	"      --qemu PATH         qemu-system-x86_64 to use\n"
+	"      --append ARGS       more kernel command-line arguments\n"
+	"\n"
+	"Needs: qemu-system-x86, busybox-static, xz-utils, apt (for --kernel 6.1|6.12); 'make deps'\n"
+	"installs them. Two runs with --deterministic, the same kernel, qemu, initramfs and options\n"
+	"give identical traces.\n",
 };
+
+static const struct cmd_desc *self_desc(void)
+{
+	return &cmd_lab_desc;
+}
