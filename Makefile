@@ -68,6 +68,22 @@ LDLIBS    := $(PKG_LIBS) -lm -lpthread
 MODULES   := util allocator traces collector replay viz workload
 LIB_SRCS  := $(filter-out %.bpf.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CMD_SRCS  := main.c $(wildcard cmd-*.c)
+
+# ---- STATIC=1 (`make static`): a reduced, statically linked fragscope for the lab's qemu guests.
+# Left out: import, view and render (libtracecmd has no static archive in Debian; ncurses and
+# cairo are not needed in a guest) and any source that includes their headers; those commands
+# then say "not available in this build" (cmd-unavailable.c). libbpf CO-RE makes the binary run
+# unchanged on the guests' 6.1 and 6.12 kernels.
+ifeq ($(STATIC),1)
+STATIC_CMDS := import view render
+STATIC_EXCL := $(foreach c,$(STATIC_CMDS),cmd-$(c).c) $(wildcard viz/*.c) \
+               $(shell grep -lE '^\#include <(trace-cmd/|ncurses|curses|cairo)' $(LIB_SRCS) $(CMD_SRCS) /dev/null 2>/dev/null)
+LIB_SRCS  := $(filter-out $(STATIC_EXCL),$(LIB_SRCS))
+CMD_SRCS  := $(filter-out $(STATIC_EXCL),$(CMD_SRCS))
+LDLIBS    := -ltracefs -ltraceevent -lbpf -lelf -lzstd -lz -lm -lpthread
+CFLAGS    += -DFRAGSCOPE_STATIC $(foreach c,$(STATIC_CMDS),-DFRAGSCOPE_WITHOUT_$(shell echo $(c) | tr a-z A-Z))
+LDFLAGS   += -static -s
+endif
 BPF_SRCS  := $(wildcard collector/*.bpf.c)
 SKELS     := $(patsubst collector/%.bpf.c,$(OUTPUT)/collector/%.skel.h,$(BPF_SRCS))
 LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -149,6 +165,10 @@ install: $(BIN) man
 	$(Q)for m in $(OUTPUT)/man/*.[15]; do \
 	  install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m); done
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/fragscope"
+
+# the guest binary of `fragscope lab` (see STATIC=1 above): ./fragscope-static
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
 
 deps:
 	$(Q)scripts/deps.sh --install
