@@ -38,6 +38,8 @@
 #include "cmd.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "traces/trace.h"
+#include "util/errors.h"
 
 extern char **environ;
 
@@ -267,19 +269,6 @@ static int write_file(const char *path, const void *data, size_t size)
 		ret = -EIO;
 	if (fclose(f) && !ret)
 		ret = -errno;
-	return ret;
-}
-
-static int copy_file(const char *from, const char *to)
-{
-	uint8_t *d;
-	size_t n;
-	int ret = read_file(from, &d, &n);
-
-	if (ret)
-		return ret;
-	ret = write_file(to, d, n);
-	free(d);
 	return ret;
 }
 
@@ -746,6 +735,101 @@ static int lab_resolve_kernel(const char *labdir, const char *spec, const char *
 	return 0;
 }
 
+/*
+ * Copies the trace in to out, adding the lab's keys to the machine header (the guest's collector
+ * cannot know how qemu was run): header, both snapshots, events, the stacks they use, losses.
+ */
+static int lab_annotate(const char *in, const char *out, const struct trace_kv *add, int nr_add,
+			uint64_t *nr_events)
+{
+	char errbuf[256] = "";
+	int err = 0, ret;
+	struct trace_reader *r = trace_reader_open(in, &err, errbuf, sizeof(errbuf));
+	struct trace_writer *w = NULL;
+	struct trace_header h;
+	const struct trace_header *src;
+	struct trace_event ev;
+	uint8_t *stack_done = NULL;
+	size_t stack_cap = 0;
+
+	*nr_events = 0;
+	if (!r) {
+		pr_err("%s", errbuf[0] ? errbuf : "cannot read the guest's trace");
+		return err ? err : -EIO;
+	}
+	src = trace_reader_header(r);
+	h = *src;		/* shallow: the arrays stay the reader's; only kv is ours */
+	h.kv = NULL;
+	h.nr_kv = 0;
+	for (uint32_t i = 0; i < src->nr_kv && !err; i++)
+		err = trace_header_set(&h, src->kv[i].key, src->kv[i].value);
+	for (int i = 0; i < nr_add && !err; i++)
+		err = trace_header_set(&h, add[i].key, add[i].value);
+	if (!err) {
+		struct trace_writer_opts wo = { .sz = sizeof(wo) };
+
+		w = trace_writer_open(out, &wo, &err);
+		if (w)
+			err = trace_writer_header(w, &h);
+	}
+	for (int which = 0; which < TRACE_SNAP_MAX && !err; which++) {
+		const struct trace_snapshot *snap = trace_reader_snapshot(r, which);
+
+		if (snap)
+			err = trace_writer_snapshot(w, snap);
+	}
+	while (!err && (ret = trace_reader_next(r, &ev)) != 0) {
+		if (ret < 0) {
+			pr_err("%s", trace_reader_status(r)->first_problem);
+			snprintf(errbuf, sizeof(errbuf), "read");
+			err = ret;
+			break;
+		}
+		if (ev.stack_id) {
+			if (ev.stack_id >= stack_cap) {
+				size_t ncap = ((size_t)ev.stack_id + 1) * 2;
+				uint8_t *p = realloc(stack_done, ncap);
+
+				if (!p) {
+					err = -ENOMEM;
+					break;
+				}
+				memset(p + stack_cap, 0, ncap - stack_cap);
+				stack_done = p;
+				stack_cap = ncap;
+			}
+			if (!stack_done[ev.stack_id]) {
+				const struct trace_stack *st = trace_reader_stack(r, ev.stack_id);
+
+				stack_done[ev.stack_id] = 1;
+				if (st)
+					err = trace_writer_stack(w, st);
+			}
+		}
+		if (!err)
+			err = trace_writer_event(w, &ev);
+		(*nr_events)++;
+	}
+	if (!err && trace_reader_loss(r))
+		err = trace_writer_loss(w, trace_reader_loss(r));
+	ret = w ? trace_writer_close(w) : 0;
+	if (!err)
+		err = ret;
+	for (uint32_t i = 0; i < h.nr_kv; i++) {
+		free(h.kv[i].key);
+		free(h.kv[i].value);
+	}
+	free(h.kv);
+	free(stack_done);
+	trace_reader_close(r);
+	if (err) {
+		unlink(out);
+		if (!errbuf[0])
+			pr_err("cannot write '%s': %s", out, fragscope_strerror(err));
+	}
+	return err;
+}
+
 static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
 {
 	char dir[PATH_MAX], mk[PATH_MAX + 16];
@@ -914,6 +998,7 @@ static int lab_run(const struct lab_opts *o)
 	struct strv q = { 0 };
 	struct stat st;
 	bool bb_static = false, made_wd = false;
+	uint64_t nr_events = 0;
 	int ret, rc = 1;
 
 	if (!find_program(o->qemu, qemu, sizeof(qemu))) {
@@ -1039,19 +1124,15 @@ static int lab_run(const struct lab_opts *o)
 	}
 	if (!strcmp(o->capture, "record")) {
 		pathf(path, sizeof(path), "%s/trace.fst", outdir);
-		ret = copy_file(path, o->out);
-		if (ret) {
-			pr_err("cannot write '%s': %s", o->out, strerror(-ret));
-			goto out;
-		}
 	} else if (!strcmp(o->capture, "tracefs")) {
 		char self[PATH_MAX], txt[PATH_MAX + 16], fmt[PATH_MAX + 16];
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *argv[] = { self, "import", txt, "--formats", fmt, "-o", (char *)o->out, NULL };
+		char *argv[] = { self, "import", txt, "--formats", fmt, "-o", path, NULL };
 
 		self[n > 0 ? n : 0] = 0;
 		pathf(txt, sizeof(txt), "%s/trace.txt", outdir);
 		pathf(fmt, sizeof(fmt), "%s/format", outdir);
+		pathf(path, sizeof(path), "%s/imported.fst", outdir);
 		say("converting the guest's tracefs capture with fragscope import");
 		if (lab_spawn(argv, -1, -1, -1)) {
 			pr_err("fragscope import of '%s' failed", txt);
@@ -1062,12 +1143,32 @@ static int lab_run(const struct lab_opts *o)
 		rc = 0;
 		goto out;
 	}
+	{
+		char mem[32], smp[32];
+		struct trace_kv add[] = {
+			{ "lab.kernel.package", k.package },
+			{ "lab.kernel.package_version", k.version },
+			{ "lab.mem", mem },
+			{ "lab.smp", smp },
+			{ "lab.deterministic", o->deterministic ? "yes" : "no" },
+			{ "lab.compaction", o->compaction_on ? "on" : "off" },
+			{ "lab.workload", (char *)o->workload },
+			{ "lab.workload_args", (char *)(o->wargs ? o->wargs : "") },
+			{ "lab.capture", (char *)o->capture },
+			{ "lab.guest.cmdline", cmdline },
+		};
+
+		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(o->mem >> 20));
+		snprintf(smp, sizeof(smp), "%llu", (unsigned long long)o->smp);
+		if (lab_annotate(path, o->out, add, sizeof(add) / sizeof(add[0]), &nr_events))
+			goto out;
+	}
 	pathf(path, sizeof(path), "%s.provenance", o->out);
 	ret = lab_write_provenance(path, o, &k, qemu, &q, cmdline, sbin, initrd, uname, &res);
 	if (ret)
 		pr_warn("cannot write '%s': %s", path, strerror(-ret));
-	printf("%s: %s on %s (%s), %lluM, workload %s, compaction %s, %s, %.1f s\n", o->out, o->capture,
-	       k.package, k.version, (unsigned long long)(o->mem >> 20), o->workload,
+	printf("%s: %llu events, %s on %s (%s), %lluM, workload %s, compaction %s, %s, %.1f s\n", o->out,
+	       (unsigned long long)nr_events, o->capture, k.package, k.version, (unsigned long long)(o->mem >> 20), o->workload,
 	       o->compaction_on ? "on" : "off", o->deterministic ? "deterministic" : "not deterministic",
 	       res.seconds);
 	rc = 0;
