@@ -48,7 +48,8 @@ else
         [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && echo "$f"; done | head -1 || true)
   if [ -z "$deb" ]; then
     echo "$me: downloading $pkg $ver" >&2
-    (cd "$cache/debs" && apt-get download -q "$pkg=$ver" >&2) || die "apt-get download $pkg=$ver failed"
+    log=$(cd "$cache/debs" && apt-get download -q "$pkg=$ver" 2>&1) || { echo "$log" >&2; die "apt-get download $pkg=$ver failed"; }
+    echo "$log" | grep -v '^W: Download is performed unsandboxed' >&2 || true
     deb=$(ls -t "$cache/debs/${pkg}_"*"_amd64.deb" | head -1)
   fi
 fi
