@@ -5,6 +5,8 @@
 #   make check      clean sanitizer build (-fsanitize=address,undefined -Werror) + tests + exit() grep
 #   make bench      benchmarks, one line per figure: bench NAME VALUE UNIT [vs PEER RATIO]
 #   make deps       install build dependencies with apt-get
+#   make static     ./fragscope-static, the reduced static build for the kernel lab's guests
+#   make lab        the kernel lab's full matrix in qemu (make lab-golden: traces/golden/ captures)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show full commands
 
@@ -170,6 +172,16 @@ install: $(BIN) man
 static:
 	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
 
+# the kernel lab's full matrix (6.1, 6.12 x 256M..1G x workloads; LAB_KERNELS, LAB_MEMS,
+# LAB_WORKLOADS narrow it), and the golden lab captures in traces/golden/ (tests/lab/matrix.sh)
+.PHONY: lab lab-golden
+lab: $(BIN) static
+	$(Q)FRAGSCOPE=./$(BIN) tests/lab/matrix.sh
+
+lab-golden: $(BIN) static
+	$(Q)LAB_GOLDEN=1 LAB_MEMS="$${LAB_MEMS:-256M 512M}" LAB_WORKLOADS="$${LAB_WORKLOADS:-fragment thp}" \
+	  FRAGSCOPE=./$(BIN) tests/lab/matrix.sh
+
 deps:
 	$(Q)scripts/deps.sh --install
 
@@ -179,7 +191,7 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,10s/^# //p' Makefile
+	@sed -n '2,/^$$/s/^# //p' Makefile
 
 # ---- demo: the README's first command --------------------------------------------------------
 .PHONY: demo
