@@ -126,6 +126,27 @@ static int exe_dir(char *buf, size_t len)
 	return 0;
 }
 
+/* Looks for rel in the binary's folder and up to three folders above it (the source tree when
+ * the binary is .output/check/fragscope); the found path in buf. */
+static bool find_near_exe(const char *rel, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (exe_dir(dir, sizeof(dir)))
+		return false;
+	for (int up = 0; up < 4; up++) {
+		char *slash;
+
+		if (!pathf(buf, len, "%s/%s", dir, rel) && access(buf, F_OK) == 0)
+			return true;
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = 0;
+	}
+	return false;
+}
+
 static bool is_file(const char *p)
 {
 	struct stat st;
@@ -832,26 +853,27 @@ static int lab_annotate(const char *in, const char *out, const struct trace_kv *
 
 static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
 {
-	char dir[PATH_MAX], mk[PATH_MAX + 16];
+	char dir[PATH_MAX];
 	bool st = false;
 	int ret;
 
 	if (o->static_bin) {
 		snprintf(buf, len, "%s", o->static_bin);
-	} else {
-		ret = exe_dir(dir, sizeof(dir));
-		if (ret)
-			return ret;
-		pathf(buf, len, "%s/fragscope-static", dir);
-		pathf(mk, sizeof(mk), "%s/Makefile", dir);
-		if (!is_file(buf) && is_file(mk)) {
+	} else if (!find_near_exe("fragscope-static", buf, len)) {
+		/* not built yet: build it in the source tree this binary belongs to */
+		if (!find_near_exe("Makefile", dir, sizeof(dir))) {
+			pr_err("no fragscope-static near this binary: run 'make static' (or give --static PATH)");
+			return -ENOENT;
+		}
+		*strrchr(dir, '/') = 0;
+		{
 			char *argv[] = { "make", "-C", dir, "--no-print-directory", "static", NULL };
 
 			say("building the static fragscope for the guest (make static)");
-			ret = lab_spawn(argv, -1, 2, -1);
-			if (ret)
+			if (lab_spawn(argv, -1, 2, -1))
 				pr_err("'make -C %s static' failed", dir);
 		}
+		pathf(buf, len, "%s/fragscope-static", dir);
 	}
 	if (!is_file(buf)) {
 		pr_err("no static fragscope at '%s': run 'make static' (or give --static PATH)", buf);
@@ -868,16 +890,16 @@ static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
 static int lab_find_dir(char *buf, size_t len)
 {
 	const char *env = getenv("FRAGSCOPE_LAB_DIR");
-	char dir[PATH_MAX], init[PATH_MAX + 16];
-	int ret;
+	char init[PATH_MAX + 16];
 
 	if (env && *env) {
 		snprintf(buf, len, "%s", env);
 	} else {
-		ret = exe_dir(dir, sizeof(dir));
-		if (ret)
-			return ret;
-		pathf(buf, len, "%s/tests/lab", dir);
+		if (!find_near_exe("tests/lab/init.sh", buf, len)) {
+			pr_err("cannot find the lab scripts (tests/lab/init.sh) near the fragscope binary: run it from its source tree or set FRAGSCOPE_LAB_DIR");
+			return -ENOENT;
+		}
+		*strrchr(buf, '/') = 0;
 	}
 	pathf(init, sizeof(init), "%s/init.sh", buf);
 	if (!is_file(init)) {

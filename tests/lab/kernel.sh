@@ -21,7 +21,7 @@ meta_of() {
 }
 image_of_meta() {
   apt-cache show --no-all-versions "$1" 2>/dev/null |
-    sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1
+    sed -n 's/^Depends: \(linux-image-[^ ,]*\).*/\1/p' | head -1 || true
 }
 
 if [ -f "$spec" ]; then
