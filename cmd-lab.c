@@ -1020,7 +1020,7 @@ static int lab_run(const struct lab_opts *o)
 	struct strv q = { 0 };
 	struct stat st;
 	bool bb_static = false, made_wd = false;
-	uint64_t nr_events = 0;
+	uint64_t nr_events = 0, rbuf_mb;
 	int ret, rc = 1;
 
 	if (!find_program(o->qemu, qemu, sizeof(qemu))) {
@@ -1062,9 +1062,15 @@ static int lab_run(const struct lab_opts *o)
 	}
 	unlink(serial);
 
+	/* record's ring buffer: 1/32 of the guest (a power of two, 4M..64M); the tracefs buffer
+	 * per CPU: 16 KB per MB (about 40 B per event, lab-notes.md) */
+	for (rbuf_mb = 4; rbuf_mb < 64 && rbuf_mb * 32 < (o->mem >> 20);)
+		rbuf_mb *= 2;
 	snprintf(cmdline, sizeof(cmdline),
-		 "console=ttyS0 panic=-1 nokaslr norandmaps fslab_capture=%s fslab_workload=%s fslab_compaction=%s%s%s%s%s",
-		 o->capture, o->workload, o->compaction_on ? "on" : "off", o->wargs ? " fslab_wargs=" : "",
+		 "console=ttyS0 panic=-1 nokaslr norandmaps fslab_capture=%s fslab_workload=%s fslab_compaction=%s "
+		 "fslab_rbuf=%lluM fslab_buf=%llu%s%s%s%s",
+		 o->capture, o->workload, o->compaction_on ? "on" : "off", (unsigned long long)rbuf_mb,
+		 (unsigned long long)(o->mem >> 20) * 16, o->wargs ? " fslab_wargs=" : "",
 		 o->wargs ? o->wargs : "", o->append ? " " : "", o->append ? o->append : "");
 	sv_add(&q, "%s", qemu);
 	sv_add(&q, "-accel");

@@ -9,6 +9,8 @@
 #   fslab_wargs=a,b,c                  extra workload arguments (commas become spaces)
 #   fslab_compaction=off|on            off: vm.compaction_proactiveness=0, vm.extfrag_threshold=1000
 #   fslab_buf=KB                       tracefs buffer per CPU (tracefs capture only)
+#   fslab_rbuf=SIZE                    fragscope record --buffer (its 64M default is a quarter of
+#                                      a 256M guest)
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -33,7 +35,7 @@ finish() {
 	sleep 5
 }
 
-capture=record workload=fragment wargs= compaction=off buf=16384
+capture=record workload=fragment wargs= compaction=off buf=16384 rbuf=8M
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	fslab_capture=*) capture=${a#*=} ;;
@@ -41,6 +43,7 @@ for a in $(cat /proc/cmdline); do
 	fslab_wargs=*) wargs=$(echo "${a#*=}" | tr , ' ') ;;
 	fslab_compaction=*) compaction=${a#*=} ;;
 	fslab_buf=*) buf=${a#*=} ;;
+	fslab_rbuf=*) rbuf=${a#*=} ;;
 	esac
 done
 mkdir -p /out /work
@@ -73,7 +76,7 @@ rc=0
 case "$capture" in
 record)
 	say "record start"
-	fragscope record -o /out/trace.fst -- fragscope workload "$workload" $wargs \
+	fragscope record --buffer "$rbuf" -o /out/trace.fst -- fragscope workload "$workload" $wargs \
 		> /out/record.log 2>&1 || rc=$?
 	cat /out/record.log
 	;;
