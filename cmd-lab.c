@@ -968,14 +968,19 @@ static void print_file_tail(const char *path, int lines)
 static int lab_write_provenance(const char *path, const struct lab_opts *o, const struct lab_kernel *k,
 				const char *qemu, const struct strv *qargv, const char *cmdline,
 				const char *static_bin, const char *initramfs, const char *guest_uname,
-				const struct lab_run_result *res)
+				const struct lab_run_result *res, const char *labdir, const char *summary)
 {
-	char qv[256], sv[256], isha[80], tsha[80], date[64], qline[8192];
+	char qv[256], sv[256], isha[80], tsha[80], date[64], qline[8192], tree[128] = "unknown";
+	char *out = NULL;
+	char *git[] = { "git", "-C", (char *)labdir, "describe", "--always", "--dirty", "--abbrev=12", NULL };
 	time_t t = time(NULL);
 	FILE *f = fopen(path, "w");
 
 	if (!f)
 		return -errno;
+	if (lab_spawn_capture(git, &out) == 0 && out && *out)
+		snprintf(tree, sizeof(tree), "%.*s", (int)strcspn(out, "\n"), out);
+	free(out);
 	program_version(qemu, qv, sizeof(qv));
 	program_version(static_bin, sv, sizeof(sv));
 	file_sha256(initramfs, isha, sizeof(isha));
@@ -1002,8 +1007,19 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 	fprintf(f, "initramfs.sha256: %s\n", isha);
 	fprintf(f, "fragscope.host: fragscope %s (git %s)\n", FRAGSCOPE_VERSION, FRAGSCOPE_GIT_REV);
 	fprintf(f, "fragscope.guest: %s\n", sv);
+	fprintf(f, "fragscope.tree: %s\n", tree);
 	fprintf(f, "date: %s\n", date);
 	fprintf(f, "run.seconds: %.1f\n", res->seconds);
+	/* the guest recorder's own summary: events by kind, losses, snapshot cross-checks */
+	if (summary) {
+		for (const char *l = summary; *l;) {
+			size_t n = strcspn(l, "\n");
+
+			if (!strncmp(l, "fragscope record: ", 18))
+				fprintf(f, "record.summary: %.*s\n", (int)(n - 18), l + 18);
+			l += n + (l[n] == '\n');
+		}
+	}
 	if (fclose(f))
 		return -errno;
 	return 0;
@@ -1063,14 +1079,14 @@ static int lab_run(const struct lab_opts *o)
 	unlink(serial);
 
 	/* record's ring buffer: 1/32 of the guest (a power of two, 4M..64M); the tracefs buffer
-	 * per CPU: 16 KB per MB (about 40 B per event, lab-notes.md) */
+	 * per CPU: 40 KB per MB of guest (about 36 B per event, lab-notes.md) */
 	for (rbuf_mb = 4; rbuf_mb < 64 && rbuf_mb * 32 < (o->mem >> 20);)
 		rbuf_mb *= 2;
 	snprintf(cmdline, sizeof(cmdline),
 		 "console=ttyS0 panic=-1 nokaslr norandmaps fslab_capture=%s fslab_workload=%s fslab_compaction=%s "
 		 "fslab_rbuf=%lluM fslab_buf=%llu%s%s%s%s",
 		 o->capture, o->workload, o->compaction_on ? "on" : "off", (unsigned long long)rbuf_mb,
-		 (unsigned long long)(o->mem >> 20) * 16, o->wargs ? " fslab_wargs=" : "",
+		 (unsigned long long)(o->mem >> 20) * 40, o->wargs ? " fslab_wargs=" : "",
 		 o->wargs ? o->wargs : "", o->append ? " " : "", o->append ? o->append : "");
 	sv_add(&q, "%s", qemu);
 	sv_add(&q, "-accel");
@@ -1192,7 +1208,24 @@ static int lab_run(const struct lab_opts *o)
 			goto out;
 	}
 	pathf(path, sizeof(path), "%s.provenance", o->out);
-	ret = lab_write_provenance(path, o, &k, qemu, &q, cmdline, sbin, initrd, uname, &res);
+	{
+		uint8_t *summary = NULL;
+		size_t n = 0;
+		char rlog[PATH_MAX + 16];
+
+		pathf(rlog, sizeof(rlog), "%s/record.log", outdir);
+		if (read_file(rlog, &summary, &n) == 0) {
+			uint8_t *p = realloc(summary, n + 1);
+
+			if (p) {
+				summary = p;
+				summary[n] = 0;
+			}
+		}
+		ret = lab_write_provenance(path, o, &k, qemu, &q, cmdline, sbin, initrd, uname, &res, labdir,
+					   summary && n ? (char *)summary : NULL);
+		free(summary);
+	}
 	if (ret)
 		pr_warn("cannot write '%s': %s", path, strerror(-ret));
 	printf("%s: %llu events, %s on %s (%s), %lluM, workload %s, compaction %s, %s, %.1f s\n", o->out,
