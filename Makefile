@@ -67,7 +67,7 @@ LDFLAGS   += $(SANLDFLAGS)
 LDLIBS    := $(PKG_LIBS) -lm -lpthread
 
 # ---- sources ----------------------------------------------------------------------------------
-MODULES   := util allocator traces collector replay viz workload
+MODULES   := util allocator traces collector replay viz workload lab
 LIB_SRCS  := $(filter-out %.bpf.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CMD_SRCS  := main.c $(wildcard cmd-*.c)
 
@@ -170,6 +170,7 @@ install: $(BIN) man
 
 # the guest binary of `fragscope lab` (see STATIC=1 above): ./fragscope-static
 static:
+	$(Q)rm -f $(OUTPUT)/static/main.o	# its version string names the commit
 	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
 
 # the kernel lab's full matrix (6.1, 6.12 x 256M..1G x workloads; LAB_KERNELS, LAB_MEMS,
