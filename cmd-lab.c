@@ -376,7 +376,8 @@ static void print_file_tail(const char *path, int lines)
 static int lab_write_provenance(const char *path, const struct lab_opts *o, const struct lab_kernel *k,
 				const char *qemu, const struct strv *qargv, const char *cmdline,
 				const char *static_bin, const char *initramfs, const char *guest_uname,
-				const struct lab_run_result *res, const char *labdir, const char *summary)
+				const struct lab_run_result *res, const char *labdir, const char *summary,
+				const char *crosscheck)
 {
 	char qv[256], sv[256], isha[80], tsha[80], date[64], qline[8192], tree[128] = "unknown";
 	char *out = NULL;
@@ -418,6 +419,8 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 	fprintf(f, "fragscope.tree: %s\n", tree);
 	fprintf(f, "date: %s\n", date);
 	fprintf(f, "run.seconds: %.1f\n", res->seconds);
+	if (crosscheck && *crosscheck)
+		fprintf(f, "crosscheck: %s\n", crosscheck);
 	/* the guest recorder's own summary: events by kind, losses, snapshot cross-checks */
 	if (summary) {
 		for (const char *l = summary; *l;) {
@@ -445,6 +448,8 @@ static int lab_run(const struct lab_opts *o)
 	struct stat st;
 	bool bb_static = false, made_wd = false;
 	uint64_t nr_events = 0, rbuf_mb;
+	char imported[PATH_MAX + 32] = "", crosscheck[512] = "";
+	struct lab_compare cmp;
 	int ret, rc = 1;
 
 	if (!lab_find_program(o->qemu, qemu, sizeof(qemu))) {
@@ -570,27 +575,29 @@ static int lab_run(const struct lab_opts *o)
 	}
 	if (res.guest_rc != 0) {
 		pr_err("the capture in the guest failed (rc=%d)", res.guest_rc);
-		pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "record") ? "record.log" : "workload.log");
+		pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "record") || !strcmp(o->capture, "both") ? "record.log" : "workload.log");
 		print_file_tail(path, 15);
 		goto out;
 	}
-	if (!strcmp(o->capture, "record")) {
-		pathf(path, sizeof(path), "%s/trace.fst", outdir);
-	} else if (!strcmp(o->capture, "tracefs")) {
+	if (!strcmp(o->capture, "tracefs") || !strcmp(o->capture, "both")) {
 		char self[PATH_MAX], txt[PATH_MAX + 16], fmt[PATH_MAX + 16];
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		char *argv[] = { self, "import", txt, "--formats", fmt, "-o", path, NULL };
+		char *argv[] = { self, "import", txt, "--formats", fmt, "-o", imported, NULL };
 
 		self[n > 0 ? n : 0] = 0;
 		pathf(txt, sizeof(txt), "%s/trace.txt", outdir);
 		pathf(fmt, sizeof(fmt), "%s/format", outdir);
-		pathf(path, sizeof(path), "%s/imported.fst", outdir);
+		pathf(imported, sizeof(imported), "%s/tracefs.fst", outdir);
 		say("converting the guest's tracefs capture with fragscope import");
 		if (lab_spawn(argv, -1, -1, -1)) {
 			pr_err("fragscope import of '%s' failed", txt);
 			goto out;
 		}
-	} else {
+		pathf(path, sizeof(path), "%s", imported);
+	}
+	if (!strcmp(o->capture, "record") || !strcmp(o->capture, "both")) {
+		pathf(path, sizeof(path), "%s/trace.fst", outdir);
+	} else if (strcmp(o->capture, "tracefs")) {
 		say("capture 'none': the guest ran the workload only; no trace written");
 		rc = 0;
 		goto out;
@@ -615,6 +622,20 @@ static int lab_run(const struct lab_opts *o)
 		if (lab_annotate(path, o->out, add, sizeof(add) / sizeof(add[0]), &nr_events))
 			goto out;
 	}
+	if (!strcmp(o->capture, "both")) {
+		ret = lab_compare_traces(o->out, imported, &cmp);
+		if (ret) {
+			pr_err("cannot compare the record and tracefs captures");
+			goto out;
+		}
+		snprintf(crosscheck, sizeof(crosscheck),
+			 "record %llu events, tracefs %llu events in the common window: %llu paired in order, "
+			 "%llu only in record, %llu only in tracefs%s",
+			 (unsigned long long)cmp.a_events, (unsigned long long)cmp.b_events,
+			 (unsigned long long)cmp.matched, (unsigned long long)cmp.a_only,
+			 (unsigned long long)cmp.b_only, cmp.a_only || cmp.b_only ? "" : " (identical streams)");
+		say("cross-check: %s", crosscheck);
+	}
 	pathf(path, sizeof(path), "%s.provenance", o->out);
 	{
 		uint8_t *summary = NULL;
@@ -634,7 +655,7 @@ static int lab_run(const struct lab_opts *o)
 			}
 		}
 		ret = lab_write_provenance(path, o, &k, qemu, &q, cmdline, sbin, initrd, uname, &res, labdir,
-					   summary && n ? (char *)summary : NULL);
+					   summary && n ? (char *)summary : NULL, crosscheck);
 		free(summary);
 	}
 	if (ret)
@@ -710,8 +731,9 @@ static int run(int argc, char **argv)
 			o.compaction_on = !strcmp(optarg, "on");
 			break;
 		case 'c':
-			if (strcmp(optarg, "record") && strcmp(optarg, "tracefs") && strcmp(optarg, "none"))
-				return cmd_usage_error(d, "bad --capture '%s' (record, tracefs or none)", optarg);
+			if (strcmp(optarg, "record") && strcmp(optarg, "tracefs") && strcmp(optarg, "both") &&
+			    strcmp(optarg, "none"))
+				return cmd_usage_error(d, "bad --capture '%s' (record, tracefs, both or none)", optarg);
 			o.capture = optarg;
 			break;
 		case 'o': o.out = optarg; break;
@@ -776,8 +798,10 @@ const struct cmd_desc cmd_lab_desc = {
 	"                          because compaction moves free pages without kmem events; the\n"
 	"                          provenance file says which\n"
 	"      --capture MODE      record (default): fragscope record in the guest; tracefs: the six kmem\n"
-	"                          events through tracefs, converted with fragscope import; none: boot\n"
-	"                          and run the workload only\n"
+	"                          events through tracefs, converted with fragscope import (its machine\n"
+	"                          header is this host's); both: record and tracefs over the same run,\n"
+	"                          then their event streams are compared (a cross-check of record);\n"
+	"                          none: boot and run the workload only\n"
 	"  -o, --output OUT.fst    the trace to write\n"
 	"      --timeout DUR       kill qemu after DUR (default 600s) and show the console's last lines\n"
 	"      --cache DIR         kernel packages and extracted kernels (default $FRAGSCOPE_LAB_CACHE or\n"

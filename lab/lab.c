@@ -613,3 +613,136 @@ int lab_annotate(const char *in, const char *out, const struct trace_kv *add, in
 	}
 	return err;
 }
+
+/* ---- cross-check ----------------------------------------------------------------------------- */
+
+struct cmp_ev {
+	uint64_t ts, pfn;
+	uint8_t kind, order;
+};
+
+static int load_kmem_events(const char *path, struct cmp_ev **out, size_t *n)
+{
+	char errbuf[256] = "";
+	int err = 0, ret;
+	struct trace_reader *r = trace_reader_open(path, &err, errbuf, sizeof(errbuf));
+	struct trace_event ev;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!r) {
+		pr_err("%s", errbuf[0] ? errbuf : "cannot read a trace");
+		return err ? err : -EIO;
+	}
+	while ((ret = trace_reader_next(r, &ev)) == 1) {
+		if (ev.kind < TEV_PAGE_ALLOC || ev.kind > TEV_PAGE_ALLOC_EXTFRAG)
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			struct cmp_ev *p = realloc(*out, ncap * sizeof(*p));
+
+			if (!p) {
+				ret = -ENOMEM;
+				break;
+			}
+			*out = p;
+			cap = ncap;
+		}
+		(*out)[(*n)++] = (struct cmp_ev){ .ts = ev.ts_ns, .pfn = ev.pfn, .kind = ev.kind,
+						  /* free_batched carries no order of its own */
+						  .order = ev.kind == TEV_PAGE_FREE_BATCHED ? 0 : ev.order };
+	}
+	if (ret < 0)
+		pr_err("%s", trace_reader_status(r)->first_problem);
+	trace_reader_close(r);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static bool cmp_same(const struct cmp_ev *x, const struct cmp_ev *y)
+{
+	return x->kind == y->kind && x->pfn == y->pfn && x->order == y->order;
+}
+
+#define LAB_CMP_LOOKAHEAD 32
+
+int lab_compare_traces(const char *a_path, const char *b_path, struct lab_compare *res)
+{
+	struct cmp_ev *a, *b;
+	size_t na, nb, ia = 0, ib = 0, ea, eb;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	res->first_unpaired = UINT64_MAX;
+	ret = load_kmem_events(a_path, &a, &na);
+	if (ret)
+		return ret;
+	ret = load_kmem_events(b_path, &b, &nb);
+	if (ret) {
+		free(a);
+		return ret;
+	}
+	if (!na || !nb)
+		goto out;
+	res->window_start_ns = a[0].ts > b[0].ts ? a[0].ts : b[0].ts;
+	res->window_end_ns = a[na - 1].ts < b[nb - 1].ts ? a[na - 1].ts : b[nb - 1].ts;
+	while (ia < na && a[ia].ts < res->window_start_ns)
+		ia++;
+	while (ib < nb && b[ib].ts < res->window_start_ns)
+		ib++;
+	for (ea = ia; ea < na && a[ea].ts <= res->window_end_ns;)
+		ea++;
+	for (eb = ib; eb < nb && b[eb].ts <= res->window_end_ns;)
+		eb++;
+	res->a_events = ea - ia;
+	res->b_events = eb - ib;
+	{
+		size_t a0 = ia;
+
+		while (ia < ea && ib < eb) {
+			size_t d, skip_a = 0, skip_b = 0;
+
+			if (cmp_same(&a[ia], &b[ib])) {
+				res->matched++;
+				ia++;
+				ib++;
+				continue;
+			}
+			for (d = 1; d <= LAB_CMP_LOOKAHEAD && !skip_a && !skip_b; d++) {
+				if (ia + d < ea && cmp_same(&a[ia + d], &b[ib]))
+					skip_a = d;
+				else if (ib + d < eb && cmp_same(&a[ia], &b[ib + d]))
+					skip_b = d;
+			}
+			if (res->first_unpaired == UINT64_MAX)
+				res->first_unpaired = ia - a0;
+			if (skip_a) {
+				res->a_only += skip_a;
+				ia += skip_a;
+			} else if (skip_b) {
+				res->b_only += skip_b;
+				ib += skip_b;
+			} else {
+				res->a_only++;
+				res->b_only++;
+				ia++;
+				ib++;
+			}
+		}
+		if (ia < ea || ib < eb) {
+			if (res->first_unpaired == UINT64_MAX)
+				res->first_unpaired = ia - a0;
+			res->a_only += ea - ia;
+			res->b_only += eb - ib;
+		}
+	}
+out:
+	free(a);
+	free(b);
+	return 0;
+}

@@ -80,4 +80,19 @@ int lab_run_qemu(char *const argv[], const char *console_log, uint64_t timeout_n
 int lab_annotate(const char *in, const char *out, const struct trace_kv *add, int nr_add,
 		 uint64_t *nr_events);
 
+/* ---- cross-check of two captures of the same run (record against tracefs) ---- */
+
+struct lab_compare {
+	uint64_t a_events, b_events;	/* kmem page events (kinds 1..6) inside the common window */
+	uint64_t matched;		/* paired in order: same kind, pfn and order */
+	uint64_t a_only, b_only;	/* left unpaired (lost by one side, or reordered) */
+	uint64_t first_unpaired;	/* index in a's window of the first unpaired event; UINT64_MAX if none */
+	uint64_t window_start_ns, window_end_ns;	/* the time both captures cover */
+};
+
+/* Pairs the kmem page events of two traces of the same run in order (a small look-ahead absorbs
+ * reorderings such as an interrupt nested between two probes), inside the time window both cover
+ * (they share CLOCK_MONOTONIC). */
+int lab_compare_traces(const char *a, const char *b, struct lab_compare *res);
+
 #endif

@@ -3,8 +3,9 @@
 # /init of the fragscope lab initramfs (busybox sh). Reads its settings from the kernel command
 # line (fslab_*=...), captures a workload's page-allocator events, and sends /out back to the host
 # as a gzip'ed tar over the second UART (/dev/ttyS1): no kernel modules are needed.
-#   fslab_capture=record|tracefs|none  record: fragscope record (BPF) around the workload;
-#                                      tracefs: the six kmem events through tracefs (text trace)
+#   fslab_capture=record|tracefs|both|none  record: fragscope record (BPF) around the workload;
+#                                      tracefs: the six kmem events through tracefs (text trace);
+#                                      both: the two at once (a cross-check of record)
 #   fslab_workload=NAME                fragscope workload NAME (or sh-fill, a busybox-only filler)
 #   fslab_wargs=a,b,c                  extra workload arguments (commas become spaces)
 #   fslab_compaction=off|on            off: vm.compaction_proactiveness=0, vm.extfrag_threshold=1000
@@ -72,16 +73,8 @@ run_workload() {
 	fi
 }
 
-rc=0
-case "$capture" in
-record)
-	say "record start"
-	fragscope record --buffer "$rbuf" -o /out/trace.fst -- fragscope workload "$workload" $wargs \
-		> /out/record.log 2>&1 || rc=$?
-	cat /out/record.log
-	;;
-tracefs)
-	t=/sys/kernel/tracing
+t=/sys/kernel/tracing
+tracefs_setup() {	# the six kmem events into the ring buffer, mono clock (as bpf_ktime_get_ns)
 	echo 0 > $t/tracing_on
 	echo mono > $t/trace_clock
 	echo "$buf" > $t/buffer_size_kb
@@ -92,14 +85,39 @@ tracefs)
 		echo 1 > $t/events/kmem/$e/enable || rc=65
 		cat $t/events/kmem/$e/format > /out/format/$e
 	done
+}
+tracefs_dump() {
+	cat $t/per_cpu/cpu*/stats > /out/trace_stats.txt
+	cat $t/trace > /out/trace.txt
+	say "tracefs text written ($(wc -l < /out/trace.txt) lines)"
+}
+record() {
+	say "record start"
+	fragscope record --buffer "$rbuf" -o /out/trace.fst -- fragscope workload "$workload" $wargs \
+		> /out/record.log 2>&1 || rc=$?
+	cat /out/record.log
+}
+
+rc=0
+case "$capture" in
+record)
+	record
+	;;
+tracefs)
+	tracefs_setup
 	say "tracefs start"
 	echo 1 > $t/tracing_on
 	run_workload > /out/workload.log 2>&1 || rc=$?
 	echo 0 > $t/tracing_on
 	say "tracefs stop"
-	cat $t/per_cpu/cpu*/stats > /out/trace_stats.txt
-	cat $t/trace > /out/trace.txt
-	say "tracefs text written ($(wc -l < /out/trace.txt) lines)"
+	tracefs_dump
+	;;
+both)	# record and tracefs over the same run: a cross-check of the collector
+	tracefs_setup
+	echo 1 > $t/tracing_on
+	record
+	echo 0 > $t/tracing_on
+	tracefs_dump
 	;;
 none)
 	run_workload > /out/workload.log 2>&1 || rc=$?

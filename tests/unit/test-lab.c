@@ -418,6 +418,87 @@ static void test_annotate(void **state)
 	assert_int_not_equal(access(tpath("bad-out.fst"), F_OK), 0);
 }
 
+/* Writes a trace of n events: kind alternating alloc/free, pfn = base + i, ts = t0 + i*1000. */
+static void write_stream(const char *path, const struct trace_event *evs, size_t n)
+{
+	struct trace_header h = { .page_size = 4096, .pageblock_order = 9, .nr_orders = 11, .nr_cpus = 1 };
+	struct trace_writer_opts wo = { .sz = sizeof(wo) };
+	struct trace_writer *w;
+	int err = 0;
+
+	snprintf(h.kernel_release, sizeof(h.kernel_release), "6.1.0-56-amd64");
+	w = trace_writer_open(path, &wo, &err);
+	assert_non_null(w);
+	assert_int_equal(trace_writer_header(w, &h), 0);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(trace_writer_event(w, &evs[i]), 0);
+	assert_int_equal(trace_writer_close(w), 0);
+}
+
+static void test_compare(void **state)
+{
+	enum { N = 2000 };
+	struct trace_event *a = calloc(N, sizeof(*a)), *b = calloc(N + 10, sizeof(*b));
+	struct lab_compare c;
+	size_t nb = 0;
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		a[i].ts_ns = 1000000 + i * 1000;
+		a[i].kind = i % 3 == 2 ? TEV_PAGE_FREE_BATCHED : i % 2 ? TEV_PAGE_FREE : TEV_PAGE_ALLOC;
+		a[i].pfn = 0x4000 + i;
+		a[i].order = a[i].kind == TEV_PAGE_FREE_BATCHED ? 3 : i % 4;	/* batched: order ignored */
+		a[i].mt = a[i].fallback_mt = -1;
+	}
+	/* identical streams, b starting earlier and ending later (only the common window counts) */
+	b[nb++] = (struct trace_event){ .ts_ns = 10, .kind = TEV_PAGE_ALLOC, .pfn = 1, .mt = -1, .fallback_mt = -1 };
+	for (size_t i = 0; i < N; i++) {
+		b[nb] = a[i];
+		if (b[nb].kind == TEV_PAGE_FREE_BATCHED)
+			b[nb].order = 0;
+		nb++;
+	}
+	b[nb++] = (struct trace_event){ .ts_ns = 1ull << 40, .kind = TEV_PAGE_FREE, .pfn = 2, .mt = -1, .fallback_mt = -1 };
+	write_stream(tpath("ca.fst"), a, N);
+	write_stream(tpath("cb.fst"), b, nb);
+	assert_int_equal(lab_compare_traces(tpath("ca.fst"), tpath("cb.fst"), &c), 0);
+	assert_int_equal(c.a_events, N);
+	assert_int_equal(c.b_events, N);
+	assert_int_equal(c.matched, N);
+	assert_int_equal(c.a_only + c.b_only, 0);
+	assert_true(c.first_unpaired == UINT64_MAX);
+
+	/* b: events 100 and 101 swapped (an IRQ between two probes), event 500 lost */
+	nb = 0;
+	for (size_t i = 0; i < N; i++) {
+		if (i == 500)
+			continue;
+		b[nb++] = a[i == 100 ? 101 : i == 101 ? 100 : i];
+	}
+	write_stream(tpath("cb.fst"), b, nb);
+	assert_int_equal(lab_compare_traces(tpath("ca.fst"), tpath("cb.fst"), &c), 0);
+	assert_int_equal(c.a_events, N);
+	assert_int_equal(c.b_events, N - 1);
+	assert_int_equal(c.matched, N - 2);
+	assert_int_equal(c.a_only, 2);
+	assert_int_equal(c.b_only, 1);
+	assert_int_equal(c.first_unpaired, 100);
+
+	/* a different pfn at 1000 pairs nothing there, and the rest still pairs */
+	for (size_t i = 0; i < N; i++)
+		b[i] = a[i];
+	b[1000].pfn = 0x999999;
+	write_stream(tpath("cb.fst"), b, N);
+	assert_int_equal(lab_compare_traces(tpath("ca.fst"), tpath("cb.fst"), &c), 0);
+	assert_int_equal(c.matched, N - 1);
+	assert_int_equal(c.a_only, 1);
+	assert_int_equal(c.b_only, 1);
+	assert_int_equal(c.first_unpaired, 1000);
+	assert_int_not_equal(lab_compare_traces(tpath("ca.fst"), tpath("missing.fst"), &c), 0);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_run_qemu_standin),
 		cmocka_unit_test(test_run_qemu_timeout),
 		cmocka_unit_test(test_annotate),
+		cmocka_unit_test(test_compare),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, remove_dir);
