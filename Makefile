@@ -80,7 +80,7 @@ BENCH_SRCS := $(wildcard tests/bench/bench-*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
-.PHONY: all build test check bench install deps clean distclean help fuzz static
+.PHONY: all build test check bench install deps clean distclean help fuzz static man
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -141,9 +141,12 @@ check:
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)FRAGSCOPE=$(abspath $(BIN)) FRAGSCOPE_OUTPUT=$(abspath $(OUTPUT)) tests/bench/run-bench.sh $(BENCH_BINS)
 
-install: $(BIN)
+man: $(BIN)
+	$(Q)scripts/gen-man.sh ./$(BIN) $(OUTPUT)/man
+
+install: $(BIN) man
 	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/fragscope
-	$(Q)for m in $(wildcard docs/man/*.1 docs/man/*.5); do \
+	$(Q)for m in $(OUTPUT)/man/*.[15]; do \
 	  install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m); done
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/fragscope"
 
