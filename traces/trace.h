@@ -191,11 +191,14 @@ struct trace_zone_counts {	/* /proc/pagetypeinfo view of one zone, for cross-che
 	uint64_t *nr_blocks;	/* [mt]: pageblocks of each type */
 };
 
+#define TRACE_PB_NONE 0xff	/* no pageblock of this zone here (offline, a hole, another zone's) */
+
 struct trace_pageblocks {	/* one zone's pageblock types */
 	uint16_t zone;
 	uint64_t first_pfn;	/* pfn of types[0]; aligned to the pageblock size */
 	uint64_t nr;
-	uint8_t *types;		/* raw pageblock flag bits for the migratetype (incl. isolate bit) */
+	uint8_t *types;		/* raw pageblock flag bits for the migratetype (incl. isolate bit),
+				 * or TRACE_PB_NONE */
 };
 
 struct trace_snapshot {
