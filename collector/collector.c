@@ -63,7 +63,17 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	/* libbpf's warnings (verifier logs, the memlock hint) are details behind our own
 	 * one-line errors: shown with -v, its debug output with -vv */
-	log_vmsg(level == LIBBPF_DEBUG ? LOG_DEBUG : LOG_INFO, fmt, ap);
+	enum log_level l = level == LIBBPF_DEBUG ? LOG_DEBUG : LOG_INFO;
+	char *msg = NULL, *line, *save = NULL;
+
+	if (log_get_level() < l)
+		return 0;
+	/* verifier logs are long: one log line per line of the message */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(l, "%s", line);
+	free(msg);
 	return 0;
 }
 

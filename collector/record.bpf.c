@@ -359,30 +359,39 @@ int find_vmcoreinfo(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* Per-cpu offsets: the percpu array's pointer for each CPU minus its base pointer. */
+struct pcpu_walk {
+	__u64 base;
+};
+
+static long pcpu_step(__u64 i, struct pcpu_walk *w)
+{
+	__u32 key = i, zero = 0;
+	__u64 *out = bpf_map_lookup_elem(&snap_buf, &key), p;
+
+	if (!out)
+		return 1;
+	*out = (__u64)bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, (__u32)i);
+	p = *(volatile __u64 *)out;	/* reloaded as a scalar */
+	*out = p ? p - w->base : ~0ull;
+	return 0;
+}
+
+/* Per-cpu offsets (args[0] = number of CPUs): the percpu array's pointer for each CPU minus its
+ * base pointer, to snap_buf[cpu]. */
 SEC("raw_tp")
 int probe_percpu(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 zero = 0, cpu, nr = (__u32)ctx->args[0];
-	__u64 base = 0, map;
+	struct pcpu_walk w = {};
+	__u64 map;
 
 	/* store and reload through map memory: a scalar copy of the map's address */
 	pcpu_map_addr = (__u64)&pcpu_probe;
 	map = *(volatile __u64 *)&pcpu_map_addr;
 	/* struct bpf_array: the map, then elem_size, index_mask..., then the pptrs[] union */
-	if (bpf_probe_read_kernel(&base, sizeof(base),
+	if (bpf_probe_read_kernel(&w.base, sizeof(w.base),
 				  (void *)(map + bpf_core_field_offset(struct bpf_array, pptrs))))
 		return -1;
-	for (cpu = 0; cpu < 4096 && cpu < nr; cpu++) {
-		__u32 key = cpu;
-		__u64 *out = bpf_map_lookup_elem(&snap_buf, &key), p;
-
-		if (!out)
-			return -1;
-		*out = (__u64)bpf_map_lookup_percpu_elem(&pcpu_probe, &zero, cpu);
-		p = *(volatile __u64 *)out;
-		*out = p ? p - base : ~0ull;
-	}
+	bpf_loop((__u32)ctx->args[0], pcpu_step, &w, 0);
 	return 0;
 }
 
@@ -584,17 +593,17 @@ int walk_pageblocks(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp")
 int node_pgdat(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 pgdat = 0;
+	__u64 node = ctx->args[0], arr = ctx->args[1], contig = ctx->args[2], pgdat = 0;
 	__u32 key = 0;
 	__u64 *out = bpf_map_lookup_elem(&snap_buf, &key);
 
 	if (!out)
 		return -1;
-	if (ctx->args[1]) {
-		if (bpf_probe_read_kernel(&pgdat, sizeof(pgdat), (void *)(ctx->args[1] + ctx->args[0] * 8)))
+	if (arr) {
+		if (bpf_probe_read_kernel(&pgdat, sizeof(pgdat), (void *)(arr + node * 8)))
 			return -1;
 	} else {
-		pgdat = ctx->args[2];
+		pgdat = contig;
 	}
 	*out = pgdat;
 	return 0;
