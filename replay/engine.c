@@ -28,7 +28,7 @@
 #include "util/jsonw.h"
 #include "util/log.h"
 
-#define WINDOW 512		/* lookahead events (power of two) */
+#define WINDOW REPLAY_WINDOW	/* lookahead events (power of two) */
 #define LOOKAHEAD_CPU 64	/* same-CPU events examined when grouping */
 
 static const char *const cause_names[RC_NR] = {
@@ -142,6 +142,11 @@ struct replay {
 	uint8_t *owner;			/* per pfn - pfn_base: owner role + 1, 0 unknown */
 	uint64_t pfn_base, nr_pfns;
 
+	int (*ckpt_cb)(void *ctx, uint64_t next_seq);
+	void *ckpt_ctx;
+	uint64_t next_ckpt;
+	void (*take_cb)(void *ctx, const struct replay_take_record *t);
+	void *take_ctx;
 	int (*sample_cb)(void *ctx, const struct replay_sample *s);
 	void *sample_ctx;
 	uint64_t next_sample, next_check;
@@ -152,6 +157,7 @@ struct replay {
 	struct buddy_gfp_map gfp_map;	/* the trace's gfp names -> model bits */
 
 	const struct trace_event *cur;	/* event being applied (for logs) */
+	uint64_t last_seq, last_ts;
 	char errbuf[256];
 };
 
@@ -419,7 +425,7 @@ static int seed(struct replay *r, const struct trace_snapshot *s, char *errbuf, 
 			int mt;
 			bool iso;
 
-			if (buddy_zone_of(r->m, pfn) < 0)
+			if (pb->types[i] == TRACE_PB_NONE || buddy_zone_of(r->m, pfn) < 0)
 				continue;
 			decode_pb(r, pb->types[i], &mt, &iso);
 			err = buddy_seed_pageblock(r->m, pfn, role_of(r, mt), iso);
@@ -575,6 +581,115 @@ const struct replay_log_entry *replay_log(const struct replay *r, unsigned *nr)
 	return r->log;
 }
 
+void replay_set_checkpoint_cb(struct replay *r, int (*cb)(void *ctx, uint64_t next_seq), void *ctx)
+{
+	r->ckpt_cb = cb;
+	r->ckpt_ctx = ctx;
+	r->next_ckpt = r->o.checkpoint_every;
+}
+
+static bool quiescent(const struct replay *r)
+{
+	if (r->pending_batched.nr)
+		return false;
+	for (unsigned c = 0; c < r->nr_cpus; c++)
+		if (r->cpus[c].run_open || r->cpus[c].fb_pending)
+			return false;
+	return true;
+}
+
+int replay_snapshot_model(struct replay *r, uint64_t event_seq, struct trace_snapshot *out)
+{
+	const struct trace_header *h = r->h;
+	unsigned nz = buddy_nr_zones(r->m), npl = buddy_nr_pcp_lists(r->m), ncpu = buddy_nr_cpus(r->m);
+	size_t cap_fb = 1024, cap_pcp = 256;
+
+	memset(out, 0, sizeof(*out));
+	out->which = TRACE_SNAP_START;
+	out->method = TRACE_SNAP_MODULE;
+	out->flags = TRACE_SNAPF_PAGEBLOCKS | TRACE_SNAPF_FREE_BLOCKS | TRACE_SNAPF_LIST_ORDER |
+		     TRACE_SNAPF_FREE_LIST_MT | TRACE_SNAPF_PCP | TRACE_SNAPF_EXACT;
+	out->event_seq = event_seq;
+	out->pageblocks = calloc(nz ? nz : 1, sizeof(*out->pageblocks));
+	out->free_blocks = malloc(cap_fb * sizeof(*out->free_blocks));
+	out->pcp_pages = malloc(cap_pcp * sizeof(*out->pcp_pages));
+	if (!out->pageblocks || !out->free_blocks || !out->pcp_pages)
+		goto nomem;
+	for (unsigned z = 0; z < nz; z++) {
+		struct buddy_zone_stats st;
+		struct trace_pageblocks *pb = &out->pageblocks[out->nr_pageblock_zones];
+		uint16_t tz = (uint16_t)r->model_to_trace[z];
+
+		if (buddy_zone_stats(r->m, (int)z, &st))
+			continue;
+		pb->zone = tz;
+		pb->first_pfn = st.start_pfn & ~((1ULL << r->pbo) - 1);
+		pb->nr = st.end_pfn > pb->first_pfn ? ((st.end_pfn - 1 - pb->first_pfn) >> r->pbo) + 1 : 0;
+		pb->types = malloc(pb->nr ? pb->nr : 1);
+		if (!pb->types)
+			goto nomem;
+		out->nr_pageblock_zones++;
+		for (uint64_t i = 0; i < pb->nr; i++) {
+			int role = buddy_pageblock_type(r->m, pb->first_pfn + (i << r->pbo));
+			int k = role >= 0 ? buddy_mt_to_kernel(r->m, role) : -1;
+
+			pb->types[i] = k >= 0 ? (uint8_t)k : TRACE_PB_NONE;
+		}
+		for (unsigned o = 0; o < r->nr_orders; o++)
+			for (int mt = 0; mt < BUDDY_MT_NR; mt++) {
+				int k = buddy_mt_to_kernel(r->m, mt);
+
+				if (k < 0)
+					continue;
+				for (uint64_t p = buddy_free_list_first(r->m, (int)z, o, mt); p != BUDDY_PFN_NONE;
+				     p = buddy_free_list_next(r->m, p)) {
+					if (out->nr_free_blocks == cap_fb) {
+						struct trace_free_block *n;
+
+						cap_fb *= 2;
+						n = realloc(out->free_blocks, cap_fb * sizeof(*n));
+						if (!n)
+							goto nomem;
+						out->free_blocks = n;
+					}
+					out->free_blocks[out->nr_free_blocks++] = (struct trace_free_block){
+						.pfn = p, .zone = tz, .order = (uint8_t)o, .mt = (int8_t)k };
+				}
+			}
+		for (unsigned c = 0; c < ncpu; c++)
+			for (unsigned pi = 0; pi < npl; pi++)
+				for (uint64_t p = buddy_pcp_list_first(r->m, (int)z, c, pi); p != BUDDY_PFN_NONE;
+				     p = buddy_pcp_list_next(r->m, p)) {
+					struct buddy_pfn_info info;
+
+					if (out->nr_pcp_pages == cap_pcp) {
+						struct trace_pcp_page *n;
+
+						cap_pcp *= 2;
+						n = realloc(out->pcp_pages, cap_pcp * sizeof(*n));
+						if (!n)
+							goto nomem;
+						out->pcp_pages = n;
+					}
+					buddy_pfn_info(r->m, p, &info);
+					out->pcp_pages[out->nr_pcp_pages++] = (struct trace_pcp_page){
+						.pfn = p, .cpu = c, .zone = tz, .order = (uint8_t)info.order,
+						.pindex = (uint8_t)pi };
+				}
+	}
+	(void)h;
+	return 0;
+nomem:
+	trace_snapshot_release(out);
+	return -ENOMEM;
+}
+
+void replay_set_take_cb(struct replay *r, void (*cb)(void *ctx, const struct replay_take_record *t), void *ctx)
+{
+	r->take_cb = cb;
+	r->take_ctx = ctx;
+}
+
 void replay_set_sample_cb(struct replay *r, int (*cb)(void *ctx, const struct replay_sample *s), void *ctx)
 {
 	r->sample_cb = cb;
@@ -636,10 +751,13 @@ struct ktake {			/* what the kernel did in one take */
 	int fb_mt;		/* role, BUDDY_MT_NONE if no fallback */
 	unsigned fb_order;
 	int own;		/* -1 if no extfrag */
+	int start;		/* requested type (role) */
 };
 
 static void score(struct replay *r, const struct buddy_take *pred, bool pred_ok, const struct ktake *k)
 {
+	struct replay_take_record t;
+
 	enum replay_path mp = pred_ok ? path_of_take(pred) : RP_NONE;
 	bool place = pred_ok && pred->pfn == k->pfn;
 	bool decide = pred_ok && mp == k->path;
@@ -649,6 +767,29 @@ static void score(struct replay *r, const struct buddy_take *pred, bool pred_ok,
 			 pred->change_ownership == k->own;
 	r->res.takes++;
 	r->res.paths[k->path][mp]++;
+	if (r->take_cb) {
+		memset(&t, 0, sizeof(t));
+		t.seq = r->cur ? r->cur->seq : 0;
+		t.ts_ns = r->cur ? r->cur->ts_ns : 0;
+		t.cpu = r->cur ? r->cur->cpu : 0;
+		t.zone = buddy_zone_of(r->m, k->pfn);
+		t.order = k->order;
+		t.start_mt = k->start >= 0 ? buddy_mt_to_kernel(r->m, k->start) : -1;
+		t.k_path = k->path;
+		t.k_pfn = k->pfn;
+		t.k_fb_mt = k->fb_mt >= 0 ? buddy_mt_to_kernel(r->m, k->fb_mt) : -1;
+		t.k_fb_order = k->fb_order;
+		t.k_own = k->own;
+		t.m_ok = pred_ok;
+		t.m_path = mp;
+		t.m_pfn = pred_ok ? pred->pfn : UINT64_MAX;
+		t.m_fb_mt = pred_ok && pred->fallback_mt >= 0 ? buddy_mt_to_kernel(r->m, pred->fallback_mt) : -1;
+		t.m_fb_order = pred_ok ? pred->found_order : 0;
+		t.m_own = pred_ok ? pred->change_ownership : -1;
+		t.placement_agree = place;
+		t.decision_agree = decide;
+		r->take_cb(r->take_ctx, &t);
+	}
 	if (place)
 		r->res.placement_agree++;
 	if (decide)
@@ -834,7 +975,7 @@ static void apply_zone_locked(struct replay *r, struct cpu_state *cs, const stru
 	int zone = buddy_zone_of(r->m, ev->pfn);
 	struct buddy_take pred;
 	bool ok;
-	struct ktake k = { .pfn = ev->pfn, .order = ev->order, .fb_mt = BUDDY_MT_NONE, .own = -1,
+	struct ktake k = { .start = start, .pfn = ev->pfn, .order = ev->order, .fb_mt = BUDDY_MT_NONE, .own = -1,
 			   .path = list == BUDDY_MT_HIGHATOMIC ? RP_HIGHATOMIC : RP_NORMAL };
 
 	if (zone < 0) {
@@ -874,7 +1015,7 @@ static void apply_claim_610(struct replay *r, struct cpu_state *cs, const struct
 	int zone = buddy_zone_of(r->m, zl->pfn);
 	struct buddy_take pred;
 	bool ok;
-	struct ktake k = { .path = RP_CLAIM, .pfn = zl->pfn, .order = zl->order, .fb_mt = fb,
+	struct ktake k = { .start = start, .path = RP_CLAIM, .pfn = zl->pfn, .order = zl->order, .fb_mt = fb,
 			   .fb_order = xf->fallback_order, .own = !!(xf->flags & TEVF_CHANGE_OWNERSHIP) };
 	uint64_t found;
 
@@ -907,7 +1048,7 @@ static void apply_extfrag_610(struct replay *r, struct cpu_state *cs, const stru
 	bool whole = own && xf->fallback_order >= r->pbo;
 	struct buddy_take pred;
 	bool ok;
-	struct ktake k = { .path = whole ? RP_CLAIM : RP_STEAL, .pfn = xf->pfn, .order = xf->order, .fb_mt = fb,
+	struct ktake k = { .start = start, .path = whole ? RP_CLAIM : RP_STEAL, .pfn = xf->pfn, .order = xf->order, .fb_mt = fb,
 			   .fb_order = xf->fallback_order, .own = own };
 
 	if (zone < 0) {
@@ -1239,8 +1380,14 @@ static void sim_alloc(struct replay *r, const struct trace_event *ev)
 	err = buddy_alloc(r->m, &req, &res);
 	if (err || res.pfn == BUDDY_PFN_NONE) {
 		r->res.sim_failed++;
+		logf_entry(r, -1, ev->pfn, ev->order, "allocation: the kernel gave pfn 0x%" PRIx64 ", the model failed",
+			   ev->pfn);
 		return;
 	}
+	if (res.pfn != ev->pfn)
+		logf_entry(r, -1, ev->pfn, ev->order, "allocation: kernel pfn 0x%" PRIx64 ", model pfn 0x%" PRIx64
+			   " (zone %s%s)", ev->pfn, res.pfn, buddy_zone_name(r->m, res.zone),
+			   res.from_pcp ? ", from a pcp list" : "");
 	pfnmap_put(&r->sim_map, ev->pfn, (res.pfn << 8) | ev->order);
 }
 
@@ -1280,9 +1427,9 @@ static void sim_free(struct replay *r, const struct trace_event *ev)
 
 /* ---- dispatch ----------------------------------------------------------------------------------- */
 
-static int take_sample(struct replay *r, const struct trace_event *ev)
+static int take_sample(struct replay *r, uint64_t seq, uint64_t ts_ns)
 {
-	struct replay_sample s = { .seq = ev->seq, .ts_ns = ev->ts_ns };
+	struct replay_sample s = { .seq = seq, .ts_ns = ts_ns };
 	struct replay_zone_sample zs[BUDDY_MAX_ZONES];
 	uint64_t counts[BUDDY_MAX_ZONES][BUDDY_MT_NR];
 	uint64_t by_kernel_mt[BUDDY_MAX_ZONES][16];
@@ -1399,11 +1546,28 @@ static int apply(struct replay *r, struct slot *sl)
 			}
 		}
 	}
+	if (r->ckpt_cb && r->o.checkpoint_every && r->res.events >= r->next_ckpt && quiescent(r)) {
+		int err;
+
+		r->next_ckpt = r->res.events + r->o.checkpoint_every;
+		err = r->ckpt_cb(r->ckpt_ctx, ev->seq + 1);
+		if (err)
+			return err;
+	}
 	if (r->sample_cb && r->o.sample_every && r->res.events >= r->next_sample) {
 		r->next_sample += r->o.sample_every;
-		return take_sample(r, ev);
+		return take_sample(r, ev->seq + 1, ev->ts_ns);
 	}
+	r->last_seq = ev->seq + 1;
+	r->last_ts = ev->ts_ns;
 	return 0;
+}
+
+int replay_sample_now(struct replay *r)
+{
+	if (!r->sample_cb)
+		return 0;
+	return take_sample(r, r->last_seq, r->last_ts);
 }
 
 int replay_feed(struct replay *r, const struct trace_event *ev)
@@ -1438,7 +1602,7 @@ static void compare_end(struct replay *r, const struct trace_snapshot *s)
 			int mt;
 			bool iso;
 
-			if (buddy_zone_of(r->m, pfn) < 0)
+			if (pb->types[i] == TRACE_PB_NONE || buddy_zone_of(r->m, pfn) < 0)
 				continue;
 			decode_pb(r, pb->types[i], &mt, &iso);
 			r->res.pb_compared++;
@@ -1507,7 +1671,7 @@ static void simulate_errors(struct replay *r, const struct trace_snapshot *end)
 				int mt, role, mr;
 				bool iso;
 
-				if (buddy_zone_of(r->m, pfn) < 0)
+				if (pb->types[i] == TRACE_PB_NONE || buddy_zone_of(r->m, pfn) < 0)
 					continue;
 				decode_pb(r, pb->types[i], &mt, &iso);
 				role = iso ? BUDDY_MT_ISOLATE : role_of(r, mt);

@@ -16,6 +16,8 @@
 struct jsonw;
 struct buddy_model;
 
+#define REPLAY_WINDOW 512	/* lookahead events: feed this many past stop_at for an exact state */
+
 enum replay_mode { REPLAY_FOLLOW = 0, REPLAY_SIMULATE = 1 };
 
 /* Why the model's state could not explain an event (each one is repaired: "resync"). */
@@ -101,6 +103,29 @@ struct replay_result {
 
 struct replay;
 
+/* One scored take, as diff sees it. */
+struct replay_take_record {
+	uint64_t seq, ts_ns;
+	uint32_t cpu;
+	int zone;			/* model zone */
+	unsigned order;
+	int start_mt;			/* requested type (kernel number), -1 unknown */
+	/* the kernel */
+	enum replay_path k_path;
+	uint64_t k_pfn;
+	int k_fb_mt;			/* kernel number, -1 none */
+	unsigned k_fb_order;
+	int k_own;
+	/* the model's prediction */
+	bool m_ok;
+	enum replay_path m_path;
+	uint64_t m_pfn;
+	int m_fb_mt;
+	unsigned m_fb_order;
+	int m_own;
+	bool placement_agree, decision_agree;
+};
+
 /* Builds the model from the header and the start snapshot. NULL with *err and errbuf set. */
 struct replay *replay_new(const struct trace_header *h, const struct trace_snapshot *start,
 			  const struct replay_opts *o, int *err, char *errbuf, size_t errlen);
@@ -115,6 +140,16 @@ const struct replay_result *replay_get_result(const struct replay *r);
 struct buddy_model *replay_model(struct replay *r);
 /* Stat samples: called every sample_every events with the model's state. */
 void replay_set_sample_cb(struct replay *r, int (*cb)(void *ctx, const struct replay_sample *s), void *ctx);
+/* Called for every scored take (diff). */
+void replay_set_take_cb(struct replay *r, void (*cb)(void *ctx, const struct replay_take_record *t), void *ctx);
+/* Timeline checkpoints: called every checkpoint_every events, at the first point where no take
+ * run, 6.1 fallback or batched free is pending; next_seq is the first event not applied. */
+void replay_set_checkpoint_cb(struct replay *r, int (*cb)(void *ctx, uint64_t next_seq), void *ctx);
+/* The model's state as a snapshot (pageblocks, free blocks in list order, pcp pages), placed
+ * at event_seq; it seeds replay_new() exactly (free lists, pcp lists, pageblock types). */
+int replay_snapshot_model(struct replay *r, uint64_t event_seq, struct trace_snapshot *out);
+/* One sample of the current state (e.g. at the end). */
+int replay_sample_now(struct replay *r);
 
 void replay_print_result(const struct replay *r, FILE *f, bool verbose);
 void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose);
