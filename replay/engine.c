@@ -29,7 +29,7 @@
 #include "util/log.h"
 
 #define WINDOW REPLAY_WINDOW	/* lookahead events (power of two) */
-#define LOOKAHEAD_CPU 64	/* same-CPU events examined when grouping */
+#define LOOKAHEAD_CPU 4096	/* same-CPU events examined when grouping */
 
 static const char *const cause_names[RC_NR] = {
 	[RC_SNAPSHOT_PCP] = "snapshot_pcp",
@@ -43,6 +43,9 @@ static const char *const cause_names[RC_NR] = {
 	[RC_ALLOCATED] = "allocated_mismatch",
 	[RC_FALLBACK] = "fallback_mismatch",
 	[RC_OUTSIDE] = "outside_zones",
+	[RC_PCP_SILENT] = "pcp_silent_alloc",
+	[RC_LOST] = "lost_events",
+	[RC_SNAPSHOT_RACE] = "snapshot_race",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -63,6 +66,11 @@ static const char *const cause_help[RC_NR] = {
 	[RC_FALLBACK] = "an extfrag event the model could not apply (its found block is not where the "
 			"kernel found it)",
 	[RC_OUTSIDE] = "an event for a pfn outside every zone of the model (zone grew, hotplug)",
+	[RC_PCP_SILENT] = "pages ahead of an allocated page on its pcp list left the list with no event: "
+			  "the bulk allocator (alloc_pages_bulk) or lost events",
+	[RC_LOST] = "the event that would explain it is missing, and the trace reports lost events",
+	[RC_SNAPSHOT_RACE] = "the page changed while the unlocked start snapshot was being taken (the event "
+			     "falls in the snapshot's walk)",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -96,6 +104,7 @@ struct cpu_state {
 	int run_start;		/* requested migratetype (role) */
 	struct buddy_rmqueue_ctx ctx;
 	uint64_t last_direct_pfn;	/* the page a direct take just allocated */
+	unsigned batch_pending;	/* frees of a batch waiting for their mm_page_free_batched */
 	/* 6.1: extfrag seen, the retried zone_locked to come */
 	bool fb_pending;
 	struct buddy_take fb_pred;
@@ -158,6 +167,8 @@ struct replay {
 
 	const struct trace_event *cur;	/* event being applied (for logs) */
 	uint64_t last_seq, last_ts;
+	bool has_losses;
+	uint64_t snap_end_ts;		/* events before this may race with the start snapshot's walk */
 	char errbuf[256];
 };
 
@@ -188,6 +199,10 @@ static void logf_entry(struct replay *r, int cause, uint64_t pfn, int order, con
 
 static void resync(struct replay *r, enum replay_cause c, uint64_t pfn, int order, const char *what)
 {
+	/* anything the state cannot explain while the unlocked start snapshot was being walked is
+	 * a race with the walk, whatever it looks like */
+	if (r->cur && r->cur->ts_ns <= r->snap_end_ts && c != RC_OUTSIDE)
+		c = RC_SNAPSHOT_RACE;
 	r->res.resyncs[c]++;
 	logf_entry(r, (int)c, pfn, order, "%s: %s", what, buddy_last_error(r->m));
 }
@@ -465,6 +480,8 @@ static int seed(struct replay *r, const struct trace_snapshot *s, char *errbuf, 
 		}
 	}
 	r->start_seq = s->event_seq;
+	if (!(s->flags & TRACE_SNAPF_EXACT) && s->ts_ns)
+		r->snap_end_ts = s->ts_ns + s->duration_ns;
 	return 0;
 }
 
@@ -515,6 +532,7 @@ struct replay *replay_new(const struct trace_header *h, const struct trace_snaps
 		memcpy(&r->o, o, o->sz && o->sz < sizeof(r->o) ? o->sz : sizeof(r->o));
 	r->h = h;
 	r->res.mode = r->o.mode;
+	r->has_losses = r->o.trace_has_losses;
 	*err = build_model(r, errbuf, errlen);
 	if (*err)
 		goto fail;
@@ -703,22 +721,31 @@ static struct slot *win_at(struct replay *r, unsigned i)	/* i = 0: the event bei
 	return &r->win[(r->win_head + i) & (WINDOW - 1)];
 }
 
-/* The i-th next event of cpu after the current one (i from 1), or NULL. */
-static struct slot *next_on_cpu(struct replay *r, uint32_t cpu, unsigned nth)
+/* Iterates the CPU's next events in the window (after the one being applied). */
+struct cursor {
+	unsigned i, seen;
+	uint32_t cpu;
+};
+
+static struct slot *cursor_next(struct replay *r, struct cursor *c)
 {
-	unsigned seen = 0;
+	while (++c->i < r->win_nr) {
+		struct slot *s = win_at(r, c->i);
 
-	for (unsigned i = 1; i < r->win_nr; i++) {
-		struct slot *s = win_at(r, i);
-
-		if (s->ev.cpu != cpu || s->consumed)
+		if (s->ev.cpu != c->cpu || s->consumed)
 			continue;
-		if (++seen == nth)
-			return s;
-		if (seen >= LOOKAHEAD_CPU)
-			break;
+		if (++c->seen > LOOKAHEAD_CPU)
+			return NULL;
+		return s;
 	}
 	return NULL;
+}
+
+static struct slot *next_on_cpu(struct replay *r, uint32_t cpu)
+{
+	struct cursor c = { .i = 0, .cpu = cpu };
+
+	return cursor_next(r, &c);
 }
 
 static bool is_take_event(const struct trace_event *ev)
@@ -809,15 +836,16 @@ static void score(struct replay *r, const struct buddy_take *pred, bool pred_ok,
 /* The run (rmqueue_bulk refill or one rmqueue_buddy) that ev opens on its CPU. */
 static void open_run(struct replay *r, struct cpu_state *cs, const struct trace_event *ev)
 {
-	unsigned takes = 0, n = 0;
-	struct slot *term = NULL;
-	uint64_t first_pfn = TRACE_PFN_NONE;
+	unsigned takes = 0;
+	struct slot *term = NULL, *s;
+	uint64_t first_pfn = TRACE_PFN_NONE, prev_zl = TRACE_PFN_NONE;
 	const struct trace_event *e = ev;
+	struct cursor c = { .i = 0, .cpu = ev->cpu };
+	bool first = true;
 
-	for (unsigned i = 0;; i++) {
-		if (i > 0) {
-			struct slot *s = next_on_cpu(r, ev->cpu, i);
-
+	for (;;) {
+		if (!first) {
+			s = cursor_next(r, &c);
 			if (!s)
 				break;
 			e = &s->ev;
@@ -826,24 +854,34 @@ static void open_run(struct replay *r, struct cpu_state *cs, const struct trace_
 				break;
 			}
 		}
-		n++;
 		if (e->kind == TEV_PAGE_ALLOC_ZONE_LOCKED) {
 			if (first_pfn == TRACE_PFN_NONE)
 				first_pfn = e->pfn;
-			takes++;
-		} else if (e->kind == TEV_PAGE_ALLOC_EXTFRAG) {
-			/* counted with its zone_locked when paired (same pfn, or 6.1 extfrag first) */
-			const struct slot *nx = next_on_cpu(r, ev->cpu, i + 1);
-			bool paired = (i > 0 && e->pfn == first_pfn && takes) ||
-				      (r->prof.fallback == BUDDY_FB_61 && nx &&
-				       nx->ev.kind == TEV_PAGE_ALLOC_ZONE_LOCKED);
-
-			if (!paired) {
+			/* 6.1: the retry after an extfrag is the same take */
+			if (!(r->prof.fallback == BUDDY_FB_61 && prev_zl == UINT64_MAX - 1))
+				takes++;
+			prev_zl = e->pfn;
+		} else {
+			/* 6.10+: an extfrag right after the zone_locked of the same page is a claim of
+			 * that take; 6.1: an extfrag opens a take that its zone_locked completes */
+			if (r->prof.fallback == BUDDY_FB_61) {
+				takes++;
+				if (first_pfn == TRACE_PFN_NONE)
+					first_pfn = UINT64_MAX - 2;	/* the zone_locked's pfn, set next */
+				prev_zl = UINT64_MAX - 1;
+				first = false;
+				continue;
+			}
+			if (e->pfn != prev_zl) {
 				takes++;
 				if (first_pfn == TRACE_PFN_NONE)
 					first_pfn = e->pfn;
 			}
+			prev_zl = TRACE_PFN_NONE;
 		}
+		if (first_pfn == UINT64_MAX - 2 && e->kind == TEV_PAGE_ALLOC_ZONE_LOCKED)
+			first_pfn = e->pfn;
+		first = false;
 	}
 	cs->run_open = true;
 	cs->ctx.mode = 0;
@@ -1112,11 +1150,12 @@ static void on_take_event(struct replay *r, struct slot *sl)
 
 	if (!cs)
 		return;
+	cs->batch_pending = 0;
 	if (!cs->run_open)
 		open_run(r, cs, ev);
 	if (ev->kind == TEV_PAGE_ALLOC_ZONE_LOCKED) {
 		if (r->prof.fallback != BUDDY_FB_61 && !cs->fb_pending) {
-			struct slot *nx = next_on_cpu(r, ev->cpu, 1);
+			struct slot *nx = next_on_cpu(r, ev->cpu);
 
 			if (nx && nx->ev.kind == TEV_PAGE_ALLOC_EXTFRAG && nx->ev.pfn == ev->pfn) {
 				nx->consumed = true;
@@ -1142,6 +1181,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 
 	if (!cs)
 		return;
+	cs->batch_pending = 0;
 	if (cs->run_open)
 		close_run(r, cs);
 	if (ev->pfn == TRACE_PFN_NONE) {
@@ -1161,21 +1201,39 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 		}
 		break;
 	case BUDDY_PFN_PCP_HEAD: {
-		int where_cpu = -1, where_mt = -1;
-		int zone = info.zone;
-		int pidx = buddy_pcp_pindex(r->m, ev->order, owner);
+		int pidx_req = buddy_pcp_pindex(r->m, ev->order, owner);
+		int pidx = buddy_pcp_pindex(r->m, info.order, info.mt);
+		uint64_t ahead[64];
+		unsigned pos = 0, nahead = 0;
+		uint64_t p = BUDDY_PFN_NONE;
 
-		if (pidx >= 0 && zone >= 0) {
-			r->res.pcp_allocs++;
-			if (buddy_pcp_list_first(r->m, zone, ev->cpu, (unsigned)pidx) == ev->pfn)
-				r->res.pcp_agree++;
+		/* the kernel takes the head: pages ahead of this one left the list with no event
+		 * (the bulk allocator, or lost events) */
+		if (pidx >= 0 && info.cpu >= 0)
+			for (p = buddy_pcp_list_first(r->m, info.zone, (unsigned)info.cpu, (unsigned)pidx);
+			     p != BUDDY_PFN_NONE && p != ev->pfn; p = buddy_pcp_list_next(r->m, p)) {
+				if (nahead < 64)
+					ahead[nahead++] = p;
+				pos++;
+			}
+		r->res.pcp_allocs++;
+		if (p == ev->pfn && pos == 0 && info.cpu == (int)ev->cpu && pidx == pidx_req)
+			r->res.pcp_agree++;
+		else if (info.cpu != (int)ev->cpu)
+			r->res.pcp_other_cpu++;
+		if (p == ev->pfn && pos > 0 && pos <= 64) {
+			for (unsigned i = 0; i < nahead; i++) {
+				struct buddy_pfn_info ai;
+
+				if (buddy_pfn_info(r->m, ahead[i], &ai))
+					continue;
+				resync(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
+				buddy_pcp_remove(r->m, info.cpu, ahead[i], ai.order, BUDDY_MT_NONE, NULL, NULL);
+			}
 		}
-		if (buddy_pcp_remove(r->m, (int)ev->cpu, ev->pfn, ev->order, owner, &where_cpu, &where_mt) &&
-		    buddy_pcp_remove(r->m, -1, ev->pfn, ev->order, owner, &where_cpu, &where_mt)) {
+		if (buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, owner, NULL, NULL)) {
 			resync(r, RC_PCP, ev->pfn, ev->order, "pcp allocation");
 			buddy_resync_allocated(r->m, ev->pfn, ev->order, owner, NULL);
-		} else if (where_cpu != (int)ev->cpu) {
-			r->res.pcp_other_cpu++;
 		}
 		break;
 	}
@@ -1274,28 +1332,26 @@ static void on_page_free(struct replay *r, struct slot *sl)
 			    unseen && (unsigned)ev->order + 1 == r->nr_orders ? BUDDY_FPI_TO_TAIL : BUDDY_FPI_NONE);
 		return;
 	}
-	/* batch path: the page reaches the pcp at its mm_page_free_batched; a page of the batch
-	 * with no batched event went to the buddy (trylock failure) */
+	/* batch path: the page reaches the pcp at its mm_page_free_batched. A page freed inside a
+	 * batch (an earlier page of it still waits for its batched event) with no batched event
+	 * of its own went to the buddy (trylock failure); otherwise it is a single free. */
 	{
-		bool in_batch = false;
+		struct cursor c = { .i = 0, .cpu = ev->cpu };
+		struct slot *s;
 
-		for (unsigned i = 1; i <= LOOKAHEAD_CPU; i++) {
-			struct slot *s = next_on_cpu(r, ev->cpu, i);
-
-			if (!s)
-				break;
-			if (s->ev.kind == TEV_PAGE_FREE_BATCHED) {
-				in_batch = true;
-				if (s->ev.pfn == ev->pfn) {
-					pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
-					return;
-				}
+		while ((s = cursor_next(r, &c))) {
+			/* commits in the batch's second loop may drain (free_pcppages_bulk) */
+			if (s->ev.kind == TEV_PAGE_PCPU_DRAIN || s->ev.kind == TEV_PAGE_FREE)
 				continue;
-			}
-			if (s->ev.kind != TEV_PAGE_FREE)
+			if (s->ev.kind != TEV_PAGE_FREE_BATCHED)
 				break;
+			if (s->ev.pfn == ev->pfn) {
+				pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
+				cs->batch_pending++;
+				return;
+			}
 		}
-		if (in_batch) {
+		if (cs->batch_pending) {
 			free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 			return;
 		}
@@ -1306,9 +1362,13 @@ static void on_page_free(struct replay *r, struct slot *sl)
 static void on_free_batched(struct replay *r, const struct trace_event *ev)
 {
 	uint64_t order;
+	struct cpu_state *cs = cpu_of(r, ev->cpu);
+
+	if (cs && cs->batch_pending)
+		cs->batch_pending--;
 
 	if (!pfnmap_del(&r->pending_batched, ev->pfn, &order)) {
-		logf_entry(r, RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
+		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
 		return;
 	}
 	pcp_free(r, ev->cpu, ev->pfn, (unsigned)order);
@@ -1326,7 +1386,9 @@ static void on_drain(struct replay *r, const struct trace_event *ev)
 		return;
 	}
 	if (info.state == BUDDY_PFN_ALLOCATED) {
-		resync(r, was_seen(r, ev->pfn) ? RC_PCP : RC_SNAPSHOT_PCP, ev->pfn, ev->order, "drain");
+		/* allocated in the trace and drained with no free: its mm_page_free is missing */
+		resync(r, !was_seen(r, ev->pfn) ? RC_SNAPSHOT_PCP : r->has_losses ? RC_LOST : RC_PCP, ev->pfn, ev->order,
+		       "drain");
 		if (buddy_free_block(r->m, ev->pfn, ev->order, mt, BUDDY_FPI_NONE)) {
 			buddy_resync_allocated(r->m, ev->pfn, ev->order, BUDDY_MT_NONE, NULL);
 			buddy_free_block(r->m, ev->pfn, ev->order, mt, BUDDY_FPI_NONE);
@@ -1592,6 +1654,7 @@ static void compare_end(struct replay *r, const struct trace_snapshot *s)
 	unsigned nz = buddy_nr_zones(r->m);
 	uint64_t *kc;
 	size_t ncell = (size_t)nz * r->nr_orders * BUDDY_MT_NR;
+	struct pfnmap mask = { 0 };
 
 	r->res.have_end = true;
 	for (uint32_t z = 0; z < s->nr_pageblock_zones; z++) {
@@ -1612,32 +1675,94 @@ static void compare_end(struct replay *r, const struct trace_snapshot *s)
 	}
 	if (!(s->flags & TRACE_SNAPF_FREE_BLOCKS))
 		return;
-	kc = calloc(ncell ? ncell : 1, sizeof(*kc));
-	if (!kc)
+	/* an unlocked walk races with the events during it: leave out the max-order regions those
+	 * events touched (merges reach that far), on both sides */
+	if (!(s->flags & TRACE_SNAPF_EXACT) && s->duration_ns) {
+		pfnmap_init(&mask, 256);
+		for (unsigned i = 0; i < r->win_nr; i++) {
+			const struct trace_event *e = &win_at(r, i)->ev;
+
+			if (e->seq < s->event_seq || e->ts_ns > s->ts_ns + s->duration_ns || e->pfn == TRACE_PFN_NONE)
+				continue;
+			pfnmap_put(&mask, e->pfn >> (r->nr_orders - 1), 1);
+		}
+		r->res.fc_masked_regions = mask.nr;
+	}
+	kc = calloc(ncell ? ncell : 1, sizeof(*kc) * 2);
+	if (!kc) {
+		pfnmap_release(&mask);
 		return;
+	}
 	for (uint64_t i = 0; i < s->nr_free_blocks; i++) {
 		const struct trace_free_block *fb = &s->free_blocks[i];
 		int z = buddy_zone_of(r->m, fb->pfn);
 		int mt = fb->mt >= 0 ? role_of(r, fb->mt) : buddy_pageblock_type(r->m, fb->pfn);
+		size_t cell;
 
 		if (z < 0 || mt < 0 || mt >= BUDDY_MT_NR || fb->order >= r->nr_orders)
 			continue;
-		kc[((size_t)z * r->nr_orders + fb->order) * BUDDY_MT_NR + (unsigned)mt]++;
+		cell = ((size_t)z * r->nr_orders + fb->order) * BUDDY_MT_NR + (unsigned)mt;
+		kc[cell]++;
+		if (!pfnmap_get(&mask, fb->pfn >> (r->nr_orders - 1)))
+			kc[ncell + cell]++;
+		{
+			struct buddy_pfn_info bi;
+			bool same = !buddy_pfn_info(r->m, fb->pfn, &bi) && bi.state == BUDDY_PFN_FREE_HEAD &&
+				    bi.order == fb->order && bi.mt == mt;
+
+			r->res.fb_compared++;
+			r->res.fb_equal += same;
+			if (!same && log_get_level() >= LOG_DEBUG)
+				pr_debug("end: kernel free 0x%llx o%u %s; model %s head 0x%llx o%u mt %d cpu %d",
+					(unsigned long long)fb->pfn, fb->order, buddy_mt_name(mt),
+					buddy_pfn_state_name(bi.state), (unsigned long long)bi.head, bi.order, bi.mt,
+					bi.cpu);
+			if (!same && log_get_level() >= LOG_DEBUG)
+				for (uint64_t q = fb->pfn; q < fb->pfn + (1ULL << fb->order); q++) {
+					struct buddy_pfn_info qi;
+
+					if (!buddy_pfn_info(r->m, q, &qi) && qi.state != BUDDY_PFN_FREE_HEAD &&
+					    qi.state != BUDDY_PFN_FREE_TAIL) {
+						pr_debug("end:   first page not free in the model 0x%llx: %s head 0x%llx o%u mt %d cpu %d",
+							(unsigned long long)q, buddy_pfn_state_name(qi.state),
+							(unsigned long long)qi.head, qi.order, qi.mt, qi.cpu);
+						break;
+					}
+				}
+		}
 	}
 	for (unsigned z = 0; z < nz; z++)
 		for (unsigned o = 0; o < r->nr_orders; o++)
 			for (int mt = 0; mt < BUDDY_MT_NR; mt++) {
-				uint64_t k = kc[((size_t)z * r->nr_orders + o) * BUDDY_MT_NR + (unsigned)mt];
-				uint64_t m = buddy_nr_free(r->m, (int)z, o, mt);
+				size_t cell = ((size_t)z * r->nr_orders + o) * BUDDY_MT_NR + (unsigned)mt;
+				uint64_t k = kc[cell], m = buddy_nr_free(r->m, (int)z, o, mt);
+				uint64_t km = kc[ncell + cell], mm = 0;
 
-				if (!k && !m)
+				if (k || m) {
+					r->res.fc_all_compared++;
+					if (k == m)
+						r->res.fc_all_equal++;
+				}
+				if (mask.nr) {
+					for (uint64_t p = buddy_free_list_first(r->m, (int)z, o, mt); p != BUDDY_PFN_NONE;
+					     p = buddy_free_list_next(r->m, p))
+						if (!pfnmap_get(&mask, p >> (r->nr_orders - 1)))
+							mm++;
+				} else {
+					mm = m;
+				}
+				if (km != mm)
+					pr_debug("end: zone %u order %u mt %d: kernel %llu free blocks, model %llu", z, o, mt,
+						(unsigned long long)km, (unsigned long long)mm);
+				if (!km && !mm)
 					continue;
 				r->res.fc_compared++;
-				if (k == m)
+				if (km == mm)
 					r->res.fc_equal++;
-				r->res.fc_abs_diff += k > m ? k - m : m - k;
+				r->res.fc_abs_diff += km > mm ? km - mm : mm - km;
 			}
 	free(kc);
+	pfnmap_release(&mask);
 }
 
 static double frac(uint64_t a, uint64_t b)
@@ -1777,10 +1902,18 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 			fprintf(f, "  %-20s %10" PRIu64 "  %s\n", replay_cause_name((enum replay_cause)c), res->resyncs[c],
 				replay_cause_help((enum replay_cause)c));
 	if (res->have_end) {
-		fprintf(f, "end state: pageblocks equal %.4f%% (%" PRIu64 " of %" PRIu64 "), free counts equal %.4f%% "
-			"(%" PRIu64 " of %" PRIu64 " zone/order/type cells; %" PRIu64 " blocks apart)\n",
-			100.0 * frac(res->pb_equal, res->pb_compared), res->pb_equal, res->pb_compared,
-			100.0 * frac(res->fc_equal, res->fc_compared), res->fc_equal, res->fc_compared, res->fc_abs_diff);
+		fprintf(f, "end state: pageblocks equal %.4f%% (%" PRIu64 " of %" PRIu64 ")\n",
+			100.0 * frac(res->pb_equal, res->pb_compared), res->pb_equal, res->pb_compared);
+		fprintf(f, "           free counts equal %.4f%% (%" PRIu64 " of %" PRIu64 " zone/order/type cells, %" PRIu64
+			" blocks apart)", 100.0 * frac(res->fc_equal, res->fc_compared), res->fc_equal, res->fc_compared,
+			res->fc_abs_diff);
+		fprintf(f, "\n           kernel's free blocks the model holds alike %.4f%% (%" PRIu64 " of %" PRIu64 ")",
+			100.0 * frac(res->fb_equal, res->fb_compared), res->fb_equal, res->fb_compared);
+		if (res->fc_masked_regions)
+			fprintf(f, "\n           (cells counted outside %" PRIu64 " max-order regions that events touched during the unlocked end "
+				"walk; %.4f%% with them)", res->fc_masked_regions,
+				100.0 * frac(res->fc_all_equal, res->fc_all_compared));
+		fprintf(f, "\n");
 	} else {
 		fprintf(f, "end state: no end snapshot to compare with\n");
 	}
@@ -1835,6 +1968,9 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 		jsonw_start_object(w);
 		jsonw_float_field(w, "pageblocks_equal", frac(res->pb_equal, res->pb_compared));
 		jsonw_float_field(w, "free_counts_equal", frac(res->fc_equal, res->fc_compared));
+		jsonw_float_field(w, "free_counts_equal_all", frac(res->fc_all_equal, res->fc_all_compared));
+		jsonw_float_field(w, "free_blocks_equal", frac(res->fb_equal, res->fb_compared));
+		jsonw_uint_field(w, "regions_racing_end_walk", res->fc_masked_regions);
 		jsonw_uint_field(w, "pageblocks_compared", res->pb_compared);
 		jsonw_uint_field(w, "free_count_cells", res->fc_compared);
 		jsonw_uint_field(w, "free_blocks_apart", res->fc_abs_diff);

@@ -16,7 +16,7 @@
 struct jsonw;
 struct buddy_model;
 
-#define REPLAY_WINDOW 512	/* lookahead events: feed this many past stop_at for an exact state */
+#define REPLAY_WINDOW 2048	/* lookahead events: feed this many past stop_at for an exact state */
 
 enum replay_mode { REPLAY_FOLLOW = 0, REPLAY_SIMULATE = 1 };
 
@@ -39,6 +39,10 @@ enum replay_cause {
 	RC_ALLOCATED,		/* allocation or take of a page the model holds allocated in the trace */
 	RC_FALLBACK,		/* an extfrag the model could not apply */
 	RC_OUTSIDE,		/* an event for a pfn in no zone of the model (zone grew, hotplug) */
+	RC_PCP_SILENT,		/* pages ahead of an allocated one on its pcp list left it silently
+				 * (bulk allocator, lost events) */
+	RC_LOST,		/* the explaining event is missing and the trace lost events */
+	RC_SNAPSHOT_RACE,	/* during the unlocked start snapshot's walk */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);
@@ -64,6 +68,7 @@ struct replay_opts {
 	unsigned nr_settings;
 	const struct replay_setting *settings;
 	uint64_t stop_at;		/* stop applying at this seq (0 = never); for seeks */
+	bool trace_has_losses;		/* the trace lost events (explains some resyncs) */
 };
 
 struct replay_log_entry {
@@ -96,6 +101,9 @@ struct replay_result {
 	uint64_t pb_compared, pb_equal;
 	uint64_t fc_compared, fc_equal;		/* (zone, order, mt) cells with any free block */
 	uint64_t fc_abs_diff;			/* sum of |model - kernel| blocks */
+	uint64_t fc_all_compared, fc_all_equal;	/* the same over every block, racing ones too */
+	uint64_t fb_compared, fb_equal;		/* kernel free blocks the model holds alike */
+	uint64_t fc_masked_regions;		/* max-order regions left out (touched during an unlocked walk) */
 	int invariant_err;			/* 0 or the first buddy_check() error */
 	char invariant_msg[256];
 	uint64_t invariant_seq;

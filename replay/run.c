@@ -19,8 +19,11 @@ int replay_run_reader(struct trace_reader *rd, const struct replay_opts *opts, s
 	struct replay *r;
 	int err;
 
+	struct replay_opts o = *opts;
+
 	*out = NULL;
-	r = replay_new(h, start, opts, &err, errbuf, len);
+	o.trace_has_losses = trace_reader_loss(rd) && trace_reader_loss(rd)->total;
+	r = replay_new(h, start, &o, &err, errbuf, len);
 	if (!r)
 		return err;
 	err = trace_reader_seek(rd, 0);
@@ -64,6 +67,7 @@ int replay_stat_model(struct replay_stat *st, struct trace_reader *rd, const cha
 	int err;
 
 	o.sample_every = nr_samples ? (n / nr_samples ? n / nr_samples : 1) : 0;
+	o.trace_has_losses = trace_reader_loss(rd) && trace_reader_loss(rd)->total;
 	r = replay_new(h, start, &o, &err, errbuf, len);
 	if (!r)
 		return err;
