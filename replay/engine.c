@@ -979,7 +979,7 @@ static void take_block(struct replay *r, const struct trace_event *ev, uint64_t 
 		if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
 			c = RC_COMPACTION;
 		else
-			c = was_seen(r, pfn) ? RC_ALLOCATED : RC_UNTRACED_FREE;
+			c = !was_seen(r, pfn) ? RC_UNTRACED_FREE : r->has_losses ? RC_LOST : RC_ALLOCATED;
 		break;
 	default:
 		c = RC_OUTSIDE;
@@ -1196,8 +1196,8 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	case BUDDY_PFN_ALLOCATED:
 		if (cs->last_direct_pfn != ev->pfn) {
 			/* a page the snapshot missed on a pcp list, or a model error */
-			resync(r, was_seen(r, ev->pfn) ? RC_ALLOCATED : RC_SNAPSHOT_PCP, ev->pfn, ev->order,
-			       "mm_page_alloc of an allocated page");
+			resync(r, !was_seen(r, ev->pfn) ? RC_SNAPSHOT_PCP : r->has_losses ? RC_LOST : RC_ALLOCATED,
+			       ev->pfn, ev->order, "mm_page_alloc of an allocated page");
 		}
 		break;
 	case BUDDY_PFN_PCP_HEAD: {
