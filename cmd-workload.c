@@ -52,8 +52,8 @@ static void print_text(const struct workload_result *r)
 		       (unsigned long long)(r->anon_bytes >> 20),
 		       (unsigned long long)r->anon_chunks_freed);
 	if (p->thp_bytes)
-		printf("  THP: %llu MiB huge at peak, %llu extents freed\n",
-		       (unsigned long long)(r->thp_bytes >> 20),
+		printf("  THP: %llu MiB touched, %llu MiB huge at peak, %llu extents freed\n",
+		       (unsigned long long)(r->thp_touched >> 20), (unsigned long long)(r->thp_bytes >> 20),
 		       (unsigned long long)r->thp_extents_freed);
 	if (p->pipe_bytes && p->pipes_auto)
 		printf("  pipes: %llu holding %llu MiB (automatic: %u rounds, %llu MiB first, cap %llu MiB)\n",
@@ -210,7 +210,7 @@ static int run(int argc, char **argv)
 		pr_info("/proc/pagetypeinfo is not readable: pipe pressure is a fixed %llu MiB, "
 			"which may not use up the free space of the unmovable pageblocks",
 			(unsigned long long)(plan.pipe_bytes >> 20));
-	else if (plan.pipes_auto && (uint64_t)plan.unmovable_free + WORKLOAD_PIPE_MARGIN > plan.pipe_cap)
+	else if (plan.pipes_auto && (uint64_t)plan.unmovable_free + WORKLOAD_PIPE_LOW >= plan.pipe_cap)
 		pr_warn("unmovable pageblocks hold %llu MiB free, more than the pipe cap of %llu MiB: "
 			"steals are unlikely (use --pipes)",
 			(unsigned long long)(plan.unmovable_free >> 20),

@@ -1724,9 +1724,10 @@ static uint32_t rmqueue(struct buddy_model *m, struct bzone *z, unsigned order, 
 
 /* mirrors get_page_from_freelist() (6.1:4241, 6.12:3417, 6.18:3772); UMA-first, no cpusets,
  * no dirty limits, node_reclaim off */
-static uint32_t get_page_from_freelist(struct buddy_model *m, unsigned order, uint32_t flags,
+static uint32_t get_page_from_freelist(struct buddy_model *m, unsigned order, uint32_t *flags_io,
 				       const struct alloc_ctx *ac, int *zone_out, bool *from_pcp)
 {
+	uint32_t flags = *flags_io;
 	const int *zl = &m->zonelist[(size_t)ac->nid * m->nr_zones];
 	bool defrag = m->prof.defrag_mode_supported && m->defrag_mode;
 
@@ -1765,6 +1766,7 @@ try_this_zone:
 			if (flags & BUDDY_ALLOC_HIGHATOMIC)
 				reserve_highatomic_pageblock(m, z, i, order);
 			*zone_out = zl[k];
+			*flags_io = flags;
 			return i;
 		}
 	}
@@ -1854,26 +1856,26 @@ int buddy_alloc(struct buddy_model *m, const struct buddy_alloc_req *req, struct
 		goto out;
 	if (req->alloc_flags) {
 		flags = req->alloc_flags;
-		i = get_page_from_freelist(m, req->order, flags, &ac, &zone, &from_pcp);
+		i = get_page_from_freelist(m, req->order, &flags, &ac, &zone, &from_pcp);
 		goto out;
 	}
 	flags = req->bulk ? BUDDY_ALLOC_WMARK_LOW
 			  : BUDDY_ALLOC_WMARK_LOW | alloc_flags_nofragment(m, ac.pref, req->gfp);
-	i = get_page_from_freelist(m, req->order, flags, &ac, &zone, &from_pcp);
+	i = get_page_from_freelist(m, req->order, &flags, &ac, &zone, &from_pcp);
 	if (i != NIL || req->no_slowpath || req->bulk)
 		goto out;
 	/* __alloc_pages_slowpath(): no reclaim or compaction is modelled (DEVIATIONS.md) */
 	slow = true;
 	flags = gfp_to_alloc_flags(m, req->gfp, req->order);
-	i = get_page_from_freelist(m, req->order, flags, &ac, &zone, &from_pcp);
+	i = get_page_from_freelist(m, req->order, &flags, &ac, &zone, &from_pcp);
 	if (i == NIL && (req->gfp & BUDDY_GFP_DIRECT_RECLAIM)) {
 		/* __alloc_pages_direct_reclaim() after a reclaim that freed nothing */
 		unreserve_all(m, &ac, false);
 		drain_all(m, -1, -1);
-		i = get_page_from_freelist(m, req->order, flags, &ac, &zone, &from_pcp);
+		i = get_page_from_freelist(m, req->order, &flags, &ac, &zone, &from_pcp);
 		/* should_reclaim_retry() gives up: unreserve with force */
 		if (i == NIL && unreserve_all(m, &ac, true))
-			i = get_page_from_freelist(m, req->order, flags, &ac, &zone, &from_pcp);
+			i = get_page_from_freelist(m, req->order, &flags, &ac, &zone, &from_pcp);
 	}
 out:
 	if (i != NIL) {
@@ -2338,7 +2340,11 @@ int buddy_free_block(struct buddy_model *m, uint64_t pfn, unsigned order, int mt
 	err = carve_alloc(m, z, i, order, "the kernel freed it into the buddy");
 	if (err)
 		return err;
-	free_one_page_core(m, z, i, order, mt == BUDDY_MT_ANY ? pb_get(m, z, i) : mt, fpi);
+	if (mt == BUDDY_MT_ANY)
+		mt = pb_get(m, z, i);
+	else if (mt != pb_get(m, z, i))
+		m->relaxed_hygiene = true;
+	free_one_page_core(m, z, i, order, mt, fpi);
 	return 0;
 }
 

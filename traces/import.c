@@ -415,6 +415,49 @@ static const char *field_of(struct tep_print_arg *a)
 	return a && a->type == TEP_PRINT_FIELD ? a->field.name : NULL;
 }
 
+/* Evaluates a constant print argument (atoms, casts, unary and binary arithmetic). */
+static bool eval_const(struct tep_print_arg *a, uint64_t *v, int depth)
+{
+	uint64_t l = 0, r;
+	const char *op;
+	bool unary;
+
+	a = strip_casts(a);
+	if (!a || depth > 32)
+		return false;
+	if (a->type == TEP_PRINT_ATOM)
+		return parse_num(a->atom.atom, v);
+	if (a->type != TEP_PRINT_OP || !a->op.op)
+		return false;
+	op = a->op.op;
+	unary = !a->op.left || a->op.left->type == TEP_PRINT_NULL;
+	if (!eval_const(a->op.right, &r, depth + 1))
+		return false;
+	if (!unary && !eval_const(a->op.left, &l, depth + 1))
+		return false;
+	if (!strcmp(op, "-"))
+		*v = unary ? (uint64_t)-(int64_t)r : l - r;
+	else if (!strcmp(op, "~") && unary)
+		*v = ~r;
+	else if (unary)
+		return false;
+	else if (!strcmp(op, "+"))
+		*v = l + r;
+	else if (!strcmp(op, "*"))
+		*v = l * r;
+	else if (!strcmp(op, "|"))
+		*v = l | r;
+	else if (!strcmp(op, "&"))
+		*v = l & r;
+	else if (!strcmp(op, "<<"))
+		*v = r < 64 ? l << r : 0;
+	else if (!strcmp(op, ">>"))
+		*v = r < 64 ? l >> r : 0;
+	else
+		return false;
+	return true;
+}
+
 /* Classifies the print argument of one conversion. */
 static void classify(struct piece *p, struct tep_print_arg *a)
 {
@@ -457,11 +500,10 @@ static void classify(struct piece *p, struct tep_print_arg *a)
 
 			p->fid = fid_of(fname);
 			/* cond is `field != K`, the false branch a constant C: printed C means K */
-			if (f && f->type == TEP_PRINT_ATOM && parse_num(f->atom.atom, &shown) && cond &&
+			if (eval_const(f, &shown, 0) && cond &&
 			    cond->type == TEP_PRINT_OP && cond->op.op && !strcmp(cond->op.op, "!=") &&
 			    field_of(cond->op.left) && !strcmp(field_of(cond->op.left), fname) &&
-			    strip_casts(cond->op.right) && strip_casts(cond->op.right)->type == TEP_PRINT_ATOM &&
-			    parse_num(strip_casts(cond->op.right)->atom.atom, &k)) {
+			    eval_const(cond->op.right, &k, 0)) {
 				p->has_sentinel = true;
 				p->sentinel_shown = shown;
 				p->sentinel_value = k;

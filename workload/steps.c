@@ -578,7 +578,7 @@ int wl_thp(struct wl_ctx *c, uint64_t thp_bytes, uint64_t base_bytes)
 			touch_extent(base + bi * HPAGE, HPAGE, 1);
 			bi++;
 		}
-		c->res->anon_bytes += HPAGE;
+		c->res->thp_touched += HPAGE;
 	}
 	peak = anon_huge_bytes();
 	wl_phase_end(c);

@@ -293,8 +293,25 @@ int workload_plan(enum workload_kind kind, const struct workload_opts *o,
 {
 	char *text = NULL;
 	int64_t avail;
-	uint64_t m, peak, held;
 	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ret = wl_read_file("/proc/meminfo", &text);
+	if (ret)
+		return ret;
+	avail = wl_meminfo_available(text);
+	free(text);
+	if (avail < 0)
+		return -ENODATA;
+	return workload_plan_for(kind, o, (uint64_t)avail, wl_unmovable_free_now(), p, err, errlen);
+}
+
+int workload_plan_for(enum workload_kind kind, const struct workload_opts *o,
+		      uint64_t mem_available, int64_t unmovable_free,
+		      struct workload_plan *p, char *err, size_t errlen)
+{
+	uint64_t m, peak, held;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -305,17 +322,8 @@ int workload_plan(enum workload_kind kind, const struct workload_opts *o,
 	p->seed = o->seed;
 	p->duration = o->duration > 0 ? o->duration : WORKLOAD_DEFAULT_DURATION;
 	p->hold = o->hold > 0 ? o->hold : 0;
-
-	ret = wl_read_file("/proc/meminfo", &text);
-	if (ret)
-		return ret;
-	avail = wl_meminfo_available(text);
-	free(text);
-	if (avail < 0)
-		return -ENODATA;
-	p->mem_available = (uint64_t)avail;
-
-	p->unmovable_free = wl_unmovable_free_now();
+	p->mem_available = mem_available;
+	p->unmovable_free = unmovable_free;
 
 	if (o->mem) {
 		m = o->mem;
@@ -545,6 +553,7 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "files_unlinked", r->files_unlinked);
 	jsonw_uint_field(w, "anon_bytes", r->anon_bytes);
 	jsonw_uint_field(w, "anon_chunks_freed", r->anon_chunks_freed);
+	jsonw_uint_field(w, "thp_touched", r->thp_touched);
 	jsonw_uint_field(w, "thp_bytes", r->thp_bytes);
 	jsonw_uint_field(w, "thp_extents_freed", r->thp_extents_freed);
 	jsonw_uint_field(w, "pipes", r->pipes);

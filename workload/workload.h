@@ -93,6 +93,7 @@ struct workload_result {
 	bool private_tmpfs;		/* a tmpfs this run mounted (and unmounted) */
 	uint64_t files, file_bytes, files_unlinked;
 	uint64_t anon_bytes, anon_chunks_freed;
+	uint64_t thp_touched;		/* bytes touched by the THP phase (huge and base extents) */
 	uint64_t thp_bytes;		/* AnonHugePages of this process at its peak */
 	uint64_t thp_extents_freed;
 	uint64_t pipes, pipe_bytes;
@@ -122,6 +123,11 @@ const char *workload_kind_name(enum workload_kind kind);
  */
 int workload_plan(enum workload_kind kind, const struct workload_opts *opts,
 		  struct workload_plan *plan, char *err, size_t errlen);
+
+/* The same from given figures: MemAvailable and the unmovable free space (-1: unknown). */
+int workload_plan_for(enum workload_kind kind, const struct workload_opts *opts,
+		      uint64_t mem_available, int64_t unmovable_free,
+		      struct workload_plan *plan, char *err, size_t errlen);
 
 /* Runs a plan. Returns 0 (also when stopped early: see res->timed_out/interrupted) or -errno. */
 int workload_run(const struct workload_plan *plan, const struct workload_opts *opts,

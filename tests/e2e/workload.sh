@@ -62,8 +62,11 @@ strip='{k:v for k,v in j.items() if k not in ("elapsed","start_mono_ns","phases"
 
 # thp, forks, mixed
 expect_rc 0 $FRAGSCOPE workload thp --mem 64M --seed $SEED --json
-[ "$(jget "$TMP/out" "j['anon_bytes'], j['thp_extents_freed'], j['anon_chunks_freed']")" = "(67108864, 8, 256)" ] ||
+[ "$(jget "$TMP/out" "j['thp_touched'], j['thp_extents_freed'], j['anon_chunks_freed']")" = "(67108864, 8, 256)" ] ||
   fail "thp: $(cat "$TMP/out")"
+if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+  [ "$(jget "$TMP/out" "j['thp_bytes'] > 0")" = True ] || fail "thp: no huge page at all with THP enabled"
+fi
 check_clean "$TMP/out" $SEED
 expect_rc 0 $FRAGSCOPE workload forks --mem 64M --forks 100 --seed $SEED --json
 [ "$(jget "$TMP/out" "j['forks']")" = 100 ] || fail "forks: $(cat "$TMP/out")"
