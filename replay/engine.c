@@ -1446,7 +1446,9 @@ static void sim_alloc(struct replay *r, const struct trace_event *ev)
 			   ev->pfn);
 		return;
 	}
-	if (res.pfn != ev->pfn)
+	if (res.pfn == ev->pfn)
+		r->res.sim_same_pfn++;
+	else
 		logf_entry(r, -1, ev->pfn, ev->order, "allocation: kernel pfn 0x%" PRIx64 ", model pfn 0x%" PRIx64
 			   " (zone %s%s)", ev->pfn, res.pfn, buddy_zone_name(r->m, res.zone),
 			   res.from_pcp ? ", from a pcp list" : "");
@@ -1890,6 +1892,8 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 	} else {
 		fprintf(f, "allocations           %12" PRIu64 "  (model failed %" PRIu64 ")\n", res->sim_allocs,
 			res->sim_failed);
+		fprintf(f, "same page as kernel   %12.4f%%  (%" PRIu64 " of %" PRIu64 ")\n",
+			100.0 * frac(res->sim_same_pfn, res->sim_allocs), res->sim_same_pfn, res->sim_allocs);
 		fprintf(f, "frees                 %12" PRIu64 "  (unmatched %" PRIu64 ")\n", res->sim_frees,
 			res->sim_unmatched_frees);
 		fprintf(f, "extfrag events        %12" PRIu64 " kernel, %" PRIu64 " model; relative error %.4f\n",
@@ -1940,9 +1944,17 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 	jsonw_string_field(w, "profile", res->profile);
 	jsonw_string_field(w, "mode", res->mode == REPLAY_FOLLOW ? "follow" : "simulate");
 	jsonw_uint_field(w, "events", res->events);
-	jsonw_uint_field(w, "takes", res->takes);
-	jsonw_float_field(w, "decision_agreement", frac(res->decision_agree, res->takes));
-	jsonw_float_field(w, "placement_agreement", frac(res->placement_agree, res->takes));
+	if (res->mode == REPLAY_FOLLOW) {
+		jsonw_uint_field(w, "takes", res->takes);
+		jsonw_float_field(w, "decision_agreement", frac(res->decision_agree, res->takes));
+		jsonw_float_field(w, "placement_agreement", frac(res->placement_agree, res->takes));
+	} else {
+		/* simulate: the model decides everything; placement = the allocation got the
+		 * kernel's page; decisions are compared in aggregate (extfrag error) */
+		jsonw_uint_field(w, "takes", res->sim_allocs);
+		jsonw_null_field(w, "decision_agreement");
+		jsonw_float_field(w, "placement_agreement", frac(res->sim_same_pfn, res->sim_allocs));
+	}
 	jsonw_float_field(w, "pcp_head_agreement", frac(res->pcp_agree, res->pcp_allocs));
 	jsonw_uint_field(w, "pcp_allocs", res->pcp_allocs);
 	jsonw_name(w, "resyncs");

@@ -92,7 +92,7 @@ struct replay_result {
 	uint64_t pcp_other_cpu;		/* pcp pages found on another CPU's list (preemption, drains) */
 	uint64_t alloc_failures;
 	/* simulate */
-	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees;
+	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees, sim_same_pfn;
 	uint64_t kernel_extfrag, model_extfrag;
 	double extfrag_rel_error;	/* sum |model-kernel| / sum kernel over (alloc, fb, own) cells */
 	double pageblock_rel_error;	/* sum |model-kernel| / total blocks, end state */

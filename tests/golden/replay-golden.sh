@@ -1,4 +1,4 @@
-# Golden traces (traces/golden/): replay --json and stat --json must give exactly the expected
+# Golden traces (traces/golden/): replay --json (follow and simulate) and stat --json must give exactly the expected
 # figures, byte-identical across two runs; the fidelity aims hold; the invariant checker passes;
 # diff of a trace with itself says "same" (exit 0).
 source "$(dirname "$0")/../e2e/lib.sh"
@@ -30,6 +30,10 @@ if "lab" in name:
 else:
     assert r["decision_agreement"] >= 0.99, r
 PY
+  if [ -e "$G/$name.simulate.json" ]; then
+    expect_rc 0 "$FRAGSCOPE" replay --mode simulate --json "$t"
+    cmp -s "$TMP/out" "$G/$name.simulate.json" || { cat "$TMP/out"; fail "$name: simulate figures differ from $name.simulate.json"; }
+  fi
   if [ -e "$G/$name.stat.json" ]; then
     expect_rc 0 "$FRAGSCOPE" stat --json --samples 4 "$t"
     cmp -s "$TMP/out" "$G/$name.stat.json" || { diff <(tr ',' '\n' <"$G/$name.stat.json") <(tr ',' '\n' <"$TMP/out") | head -20; fail "$name: stat --json differs from $name.stat.json"; }
