@@ -96,6 +96,7 @@ const char *replay_path_name(enum replay_path p)
 struct slot {
 	struct trace_event ev;
 	bool consumed;		/* applied together with an earlier event */
+	bool has_batched;	/* mm_page_free whose mm_page_free_batched is in the window */
 };
 
 struct cpu_state {
@@ -135,7 +136,8 @@ struct replay {
 	unsigned nr_cpus;
 
 	struct pfnmap pending_batched;	/* pfn -> order: freed, waiting for its mm_page_free_batched */
-	struct pfnmap seen;		/* pfns touched by the trace (pfn -> 1) */
+	struct pfnmap seen;		/* pfns touched by the trace outside the zones' span */
+	uint64_t *seen_bits;		/* ... inside it */
 	struct pfnmap sim_map;		/* simulate: kernel pfn -> (model pfn << 8 | order) */
 
 	/* compaction windows: [start, end) isolated recently */
@@ -234,13 +236,19 @@ static bool pcp_allowed(struct replay *r, unsigned order)
 	return buddy_pcp_pindex(r->m, order, BUDDY_MT_MOVABLE) >= 0;
 }
 
+/* pfns the trace touched: a bit per pfn of the zones' span, a map beyond it */
 static void mark_seen(struct replay *r, uint64_t pfn)
 {
-	pfnmap_put(&r->seen, pfn, 1);
+	if (r->seen_bits && pfn >= r->pfn_base && pfn - r->pfn_base < r->nr_pfns)
+		r->seen_bits[(pfn - r->pfn_base) >> 6] |= 1ULL << ((pfn - r->pfn_base) & 63);
+	else
+		pfnmap_put(&r->seen, pfn, 1);
 }
 
 static bool was_seen(struct replay *r, uint64_t pfn)
 {
+	if (r->seen_bits && pfn >= r->pfn_base && pfn - r->pfn_base < r->nr_pfns)
+		return r->seen_bits[(pfn - r->pfn_base) >> 6] & (1ULL << ((pfn - r->pfn_base) & 63));
 	return pfnmap_get(&r->seen, pfn) != NULL;
 }
 
@@ -507,8 +515,9 @@ static int alloc_owner_maps(struct replay *r)
 	r->pb_base = lo >> r->pbo;
 	r->nr_pb = ((hi - 1) >> r->pbo) - r->pb_base + 1;
 	r->owner = calloc(r->nr_pfns, 1);
+	r->seen_bits = calloc((r->nr_pfns + 63) / 64, sizeof(uint64_t));
 	r->pb_owned = calloc(r->nr_pb, sizeof(*r->pb_owned));
-	if (!r->owner || !r->pb_owned)
+	if (!r->owner || !r->pb_owned || !r->seen_bits)
 		return -ENOMEM;
 	return 0;
 }
@@ -578,6 +587,7 @@ void replay_free(struct replay *r)
 	pfnmap_release(&r->seen);
 	pfnmap_release(&r->sim_map);
 	free(r->owner);
+	free(r->seen_bits);
 	free(r->pb_owned);
 	free(r->log);
 	free(r);
@@ -1336,20 +1346,10 @@ static void on_page_free(struct replay *r, struct slot *sl)
 	 * batch (an earlier page of it still waits for its batched event) with no batched event
 	 * of its own went to the buddy (trylock failure); otherwise it is a single free. */
 	{
-		struct cursor c = { .i = 0, .cpu = ev->cpu };
-		struct slot *s;
-
-		while ((s = cursor_next(r, &c))) {
-			/* commits in the batch's second loop may drain (free_pcppages_bulk) */
-			if (s->ev.kind == TEV_PAGE_PCPU_DRAIN || s->ev.kind == TEV_PAGE_FREE)
-				continue;
-			if (s->ev.kind != TEV_PAGE_FREE_BATCHED)
-				break;
-			if (s->ev.pfn == ev->pfn) {
-				pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
-				cs->batch_pending++;
-				return;
-			}
+		if (sl->has_batched) {
+			pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
+			cs->batch_pending++;
+			return;
 		}
 		if (cs->batch_pending) {
 			free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
@@ -1645,6 +1645,21 @@ int replay_feed(struct replay *r, const struct trace_event *ev)
 	}
 	win_at(r, r->win_nr)->ev = *ev;
 	win_at(r, r->win_nr)->consumed = false;
+	win_at(r, r->win_nr)->has_batched = false;
+	/* a batched free marks the mm_page_free it belongs to (the latest one of its pfn on the
+	 * CPU still in the window), so that the free can go to its batch when applied */
+	if (ev->kind == TEV_PAGE_FREE_BATCHED)
+		for (unsigned i = r->win_nr; i-- > 0;) {
+			struct slot *s = win_at(r, i);
+
+			if (s->ev.kind == TEV_PAGE_FREE && s->ev.cpu == ev->cpu && s->ev.pfn == ev->pfn) {
+				if (!s->has_batched)
+					s->has_batched = true;
+				break;
+			}
+			if (r->win_nr - i > LOOKAHEAD_CPU)
+				break;
+		}
 	r->win_nr++;
 	return err;
 }
