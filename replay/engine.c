@@ -843,7 +843,10 @@ static void score(struct replay *r, const struct buddy_take *pred, bool pred_ok,
 
 /* ---- applying takes ----------------------------------------------------------------------------- */
 
-/* The run (rmqueue_bulk refill or one rmqueue_buddy) that ev opens on its CPU. */
+/* The run (rmqueue_bulk refill or one rmqueue_buddy) that ev opens on its CPU: its takes are
+ * the zone_locked events (in 6.1 every take ends with one, fallbacks included), plus in 6.10+
+ * the extfrag events not right after the zone_locked of the same page (steals, whole-block
+ * claims); the run ends at the CPU's first other event. */
 static void open_run(struct replay *r, struct cpu_state *cs, const struct trace_event *ev)
 {
 	unsigned takes = 0;
@@ -851,47 +854,30 @@ static void open_run(struct replay *r, struct cpu_state *cs, const struct trace_
 	uint64_t first_pfn = TRACE_PFN_NONE, prev_zl = TRACE_PFN_NONE;
 	const struct trace_event *e = ev;
 	struct cursor c = { .i = 0, .cpu = ev->cpu };
-	bool first = true;
+	bool v61 = r->prof.fallback == BUDDY_FB_61;
 
 	for (;;) {
-		if (!first) {
-			s = cursor_next(r, &c);
-			if (!s)
-				break;
-			e = &s->ev;
-			if (!is_take_event(e)) {
-				term = s;
-				break;
-			}
-		}
 		if (e->kind == TEV_PAGE_ALLOC_ZONE_LOCKED) {
+			takes++;
 			if (first_pfn == TRACE_PFN_NONE)
 				first_pfn = e->pfn;
-			/* 6.1: the retry after an extfrag is the same take */
-			if (!(r->prof.fallback == BUDDY_FB_61 && prev_zl == UINT64_MAX - 1))
-				takes++;
 			prev_zl = e->pfn;
 		} else {
-			/* 6.10+: an extfrag right after the zone_locked of the same page is a claim of
-			 * that take; 6.1: an extfrag opens a take that its zone_locked completes */
-			if (r->prof.fallback == BUDDY_FB_61) {
-				takes++;
-				if (first_pfn == TRACE_PFN_NONE)
-					first_pfn = UINT64_MAX - 2;	/* the zone_locked's pfn, set next */
-				prev_zl = UINT64_MAX - 1;
-				first = false;
-				continue;
-			}
-			if (e->pfn != prev_zl) {
+			if (!v61 && e->pfn != prev_zl) {
 				takes++;
 				if (first_pfn == TRACE_PFN_NONE)
 					first_pfn = e->pfn;
 			}
 			prev_zl = TRACE_PFN_NONE;
 		}
-		if (first_pfn == UINT64_MAX - 2 && e->kind == TEV_PAGE_ALLOC_ZONE_LOCKED)
-			first_pfn = e->pfn;
-		first = false;
+		s = cursor_next(r, &c);
+		if (!s)
+			break;
+		e = &s->ev;
+		if (!is_take_event(e)) {
+			term = s;
+			break;
+		}
 	}
 	cs->run_open = true;
 	cs->ctx.mode = 0;

@@ -313,6 +313,53 @@ static void test_checkpoint_roundtrip(void **state)
 	replay_free(r2);
 }
 
+/* 6.1: __rmqueue_fallback takes the largest Movable buddy (order 10) for an order-4 Unmovable
+ * request, steal_suitable_fallback retypes both pageblocks (order >= pageblock order) and moves
+ * the buddy to the Unmovable list; extfrag(found buddy) comes first, then the retried
+ * __rmqueue_smallest's zone_locked takes the same page. */
+static void test_follow_61_fallback(void **state)
+{
+	struct trace_header h;
+	struct snap start, end;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .profile = "linux-6.1",
+				 .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+
+	(void)state;
+	header(&h);
+	snap_init(&start, TRACE_SNAP_START);
+	for (int i = 0; i < NPB; i++)
+		start.types[i] = 1;
+	add_free(&start, BASE, 10, 1);
+	add_free(&start, BASE + 0x400, 10, 1);
+	nE = 0;
+	extfrag(0, BASE, 4, 10, 0, 1, true);
+	zl(0, BASE, 4, 0);
+	ev(TEV_PAGE_ALLOC, 0, BASE, 4, 0);
+	snap_init(&end, TRACE_SNAP_END);
+	for (int i = 0; i < NPB; i++)
+		end.types[i] = i < 2 ? 0 : 1;
+	for (unsigned ord = 4; ord <= 9; ord++)
+		add_free(&end, BASE + (1ULL << ord), (uint8_t)ord, 0);
+	add_free(&end, BASE + 0x400, 10, 1);
+	end.s.event_seq = UINT64_MAX;
+	r = run_script(&h, &start.s, &end.s, &o);
+	res = replay_get_result(r);
+	assert_string_equal(res->profile, "linux-6.1");
+	assert_int_equal(res->takes, 1);
+	assert_int_equal(res->paths[RP_CLAIM][RP_CLAIM], 1);
+	assert_int_equal(res->decision_agree, 1);
+	assert_int_equal(res->placement_agree, 1);
+	for (int c = 0; c < RC_NR; c++)
+		assert_int_equal(res->resyncs[c], 0);
+	assert_int_equal(res->pb_equal, NPB);
+	assert_int_equal(res->fc_equal, res->fc_compared);
+	assert_int_equal(res->fb_equal, res->fb_compared);
+	assert_int_equal(res->invariant_err, 0);
+	replay_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_follow_contradiction),
 		cmocka_unit_test(test_follow_deterministic),
 		cmocka_unit_test(test_checkpoint_roundtrip),
+		cmocka_unit_test(test_follow_61_fallback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
