@@ -50,6 +50,13 @@ __u64 vmci_page_offset = 0;	/* out: the direct map base that made the note reada
 __u32 vmci_len = 0;		/* out: bytes copied */
 char vmci_note[4096] = {};
 
+/*
+ * A zero the verifier cannot see through. Kernels before 6.7 verify a bpf_loop callback once,
+ * with the state of its first call, and prune the branches that state makes look dead (6.1
+ * walked the first per-cpu list forever): walk state that changes between calls starts from it.
+ */
+__u32 opaque_zero = 0;
+
 /* per-cpu offset probe output */
 __u64 pcpu_map_addr = 0;
 
@@ -596,6 +603,8 @@ int walk_free_list(struct bpf_raw_tracepoint_args *ctx)
 	w.max = ctx->args[3] < SNAP_BUF_ENTRIES ? ctx->args[3] : SNAP_BUF_ENTRIES;
 	w.want_order = order;
 	w.check_buddy = 1;
+	w.n = *(volatile __u32 *)&opaque_zero;
+	w.status = *(volatile __u32 *)&opaque_zero;
 	return walk_list(&w);
 }
 
@@ -677,7 +686,14 @@ int walk_pcp_all(struct bpf_raw_tracepoint_args *ctx)
 	w.pcp = pcp + off;
 	w.nr_lists = nr_lists;
 	w.max = max < SNAP_BUF_ENTRIES ? max : SNAP_BUF_ENTRIES;
-	w.starting = 1;
+	w.pindex = *(volatile __u32 *)&opaque_zero;
+	w.n = *(volatile __u32 *)&opaque_zero;
+	w.list_n = *(volatile __u32 *)&opaque_zero;
+	w.count_slot = *(volatile __u32 *)&opaque_zero;
+	w.status = *(volatile __u32 *)&opaque_zero;
+	w.head = *(volatile __u32 *)&opaque_zero;
+	w.pos = *(volatile __u32 *)&opaque_zero;
+	w.starting = *(volatile __u32 *)&opaque_zero == 0;
 	bpf_loop(1 << 23, pcp_step, &w, 0);
 	if (w.status)
 		return -(int)w.status;
@@ -745,6 +761,7 @@ int walk_pageblocks(struct bpf_raw_tracepoint_args *ctx)
 	w.first_pfn = ctx->args[0];
 	w.nr = ctx->args[1] < SNAP_BUF_ENTRIES ? ctx->args[1] : SNAP_BUF_ENTRIES;
 	w.zone_id = ctx->args[2];
+	w.faults = *(volatile __u32 *)&opaque_zero;
 	bpf_loop(w.nr, pb_step, &w, 0);
 	return w.faults;
 }
