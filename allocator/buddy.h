@@ -418,6 +418,13 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 			  enum buddy_rmqueue_kind kind, const struct buddy_rmqueue_ctx *ctx,
 			  struct buddy_take *take);
 
+/* buddy_alloc() on the same state under the undo journal: observers are not called and the
+ * model is left exactly as it was; *res says what buddy_alloc() would return (res->from_pcp:
+ * a pcp list head). take (may be NULL) receives the first tracepoint-like events it would emit
+ * (zone_locked, extfrag) and, for the last __rmqueue step, its path and fallback. */
+int buddy_predict_alloc(struct buddy_model *m, const struct buddy_alloc_req *req, struct buddy_alloc_res *res,
+			struct buddy_take *take);
+
 /* ---- follow-mode primitives (each checks the model's state; a failure changes nothing) ---------- */
 
 /* Take the free block whose HEAD is pfn off list list_mt (BUDDY_MT_ANY = whichever list

@@ -159,7 +159,25 @@ static uint64_t soak(int prof, uint64_t seed, unsigned steps, struct soak_stats 
 			}
 			q.gfp |= BUDDY_GFP_KSWAPD_RECLAIM | ((r >> 28) % 5 ? BUDDY_GFP_DIRECT_RECLAIM : BUDDY_GFP_HIGH);
 			q.cpu = (r >> 32) & 1;
-			err = buddy_alloc(m, &q, &res);
+			if ((r >> 44) % 16 == 0) {
+				/* the whole allocation predicted first: same answer, nothing changed */
+				struct buddy_alloc_res pres;
+				struct buddy_take ptake;
+				uint64_t h0 = (r >> 48) % 8 == 0 ? buddy_state_hash(m) : 0;
+				int perr = buddy_predict_alloc(m, &q, &pres, &ptake);
+
+				if (h0)
+					assert_true(buddy_state_hash(m) == h0);
+				err = buddy_alloc(m, &q, &res);
+				assert_int_equal(perr, err);
+				assert_true(pres.pfn == res.pfn);
+				assert_int_equal(pres.from_pcp, res.from_pcp);
+				if (!err)
+					assert_true(ptake.pfn == res.pfn);
+				st->predicts++;
+			} else {
+				err = buddy_alloc(m, &q, &res);
+			}
 			if (!err) {
 				live[nlive].pfn = res.pfn;
 				live[nlive++].order = q.order;
