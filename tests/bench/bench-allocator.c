@@ -143,6 +143,6 @@ int main(int argc, char **argv)
 		return 1;
 	printf("bench model_ops %.0f ops/s\n", a);
 	printf("bench model_ops_local_frees %.0f ops/s\n", b);
-	printf("bench model_bytes_per_page %.2f B\n", bpp);
+	printf("bench model_bytes_per_page %.3f B\n", bpp);
 	return 0;
 }
