@@ -5,6 +5,8 @@
 #   make check      clean sanitizer build (-fsanitize=address,undefined -Werror) + tests + exit() grep
 #   make bench      benchmarks, one line per figure: bench NAME VALUE UNIT [vs PEER RATIO]
 #   make deps       install build dependencies with apt-get
+#   make static     ./fragscope-static, the reduced static build for the kernel lab's guests
+#   make lab        the kernel lab's full matrix in qemu (make lab-golden: traces/golden/ captures)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show full commands
 
@@ -65,9 +67,25 @@ LDFLAGS   += $(SANLDFLAGS)
 LDLIBS    := $(PKG_LIBS) -lm -lpthread
 
 # ---- sources ----------------------------------------------------------------------------------
-MODULES   := util allocator traces collector replay viz workload
+MODULES   := util allocator traces collector replay viz workload lab
 LIB_SRCS  := $(filter-out %.bpf.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CMD_SRCS  := main.c $(wildcard cmd-*.c)
+
+# ---- STATIC=1 (`make static`): a reduced, statically linked fragscope for the lab's qemu guests.
+# Left out: import, view and render (libtracecmd has no static archive in Debian; ncurses and
+# cairo are not needed in a guest) and any source that includes their headers; those commands
+# then say "not available in this build" (cmd-unavailable.c). libbpf CO-RE makes the binary run
+# unchanged on the guests' 6.1 and 6.12 kernels.
+ifeq ($(STATIC),1)
+STATIC_CMDS := import view render
+STATIC_EXCL := $(foreach c,$(STATIC_CMDS),cmd-$(c).c) $(wildcard viz/*.c) \
+               $(shell grep -lE '^\#include <(trace-cmd/|ncurses|curses|cairo)' $(LIB_SRCS) $(CMD_SRCS) /dev/null 2>/dev/null)
+LIB_SRCS  := $(filter-out $(STATIC_EXCL),$(LIB_SRCS))
+CMD_SRCS  := $(filter-out $(STATIC_EXCL),$(CMD_SRCS))
+LDLIBS    := -ltracefs -ltraceevent -lbpf -lelf -lzstd -lz -lm -lpthread
+CFLAGS    += -DFRAGSCOPE_STATIC $(foreach c,$(STATIC_CMDS),-DFRAGSCOPE_WITHOUT_$(shell echo $(c) | tr a-z A-Z))
+LDFLAGS   += -static -s
+endif
 BPF_SRCS  := $(wildcard collector/*.bpf.c)
 SKELS     := $(patsubst collector/%.bpf.c,$(OUTPUT)/collector/%.skel.h,$(BPF_SRCS))
 LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -80,7 +98,7 @@ BENCH_SRCS := $(wildcard tests/bench/bench-*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
-.PHONY: all build test check bench install deps clean distclean help fuzz static
+.PHONY: all build test check bench install deps clean distclean help fuzz static man
 .DEFAULT_GOAL := all
 .SECONDARY:
 .DELETE_ON_ERROR:
@@ -141,11 +159,29 @@ check:
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)FRAGSCOPE=$(abspath $(BIN)) FRAGSCOPE_OUTPUT=$(abspath $(OUTPUT)) tests/bench/run-bench.sh $(BENCH_BINS)
 
-install: $(BIN)
+man: $(BIN)
+	$(Q)scripts/gen-man.sh ./$(BIN) $(OUTPUT)/man
+
+install: $(BIN) man
 	$(Q)install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/fragscope
-	$(Q)for m in $(wildcard docs/man/*.1 docs/man/*.5); do \
+	$(Q)for m in $(OUTPUT)/man/*.[15]; do \
 	  install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m); done
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/fragscope"
+
+# the guest binary of `fragscope lab` (see STATIC=1 above): ./fragscope-static
+static:
+	$(Q)rm -f $(OUTPUT)/static/main.o	# its version string names the commit
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
+
+# the kernel lab's full matrix (6.1, 6.12 x 256M..1G x workloads; LAB_KERNELS, LAB_MEMS,
+# LAB_WORKLOADS narrow it), and the golden lab captures in traces/golden/ (tests/lab/matrix.sh)
+.PHONY: lab lab-golden
+lab: $(BIN) static
+	$(Q)FRAGSCOPE=./$(BIN) tests/lab/matrix.sh
+
+lab-golden: $(BIN) static
+	$(Q)LAB_GOLDEN=1 LAB_MEMS="$${LAB_MEMS:-256M 512M}" LAB_WORKLOADS="$${LAB_WORKLOADS:-fragment thp}" \
+	  FRAGSCOPE=./$(BIN) tests/lab/matrix.sh
 
 deps:
 	$(Q)scripts/deps.sh --install
@@ -156,7 +192,27 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,10s/^# //p' Makefile
+	@sed -n '2,/^$$/s/^# //p' Makefile
+
+# ---- fuzzing (libFuzzer): make fuzz [FUZZ_TIME=seconds per target] ------------------------------
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME ?= 60
+FUZZ_LIB_SRCS := $(wildcard traces/*.c util/*.c)
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard traces/*.h util/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	  -I. $(PKG_CFLAGS) -DFRAGSCOPE_VERSION='"$(VERSION)"' -DFRAGSCOPE_GIT_REV='"$(GIT_REV)"' \
+	  $< $(FUZZ_LIB_SRCS) $(PKG_LIBS) -lm -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+	  c=$(OUTPUT)/fuzz/corpus-$$(basename $$f); mkdir -p $$c; \
+	  for s in tests/data/traces/*.fst; do [ -e "$$s" ] && { printf '\000'; cat "$$s"; } > $$c/seed-$$(basename $$s); done; \
+	  echo "fuzz: $$f for $(FUZZ_TIME)s (corpus $$c)"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=1 $$c || exit 1; \
+	done
 
 # ---- demo: the README's first command --------------------------------------------------------
 .PHONY: demo

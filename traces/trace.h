@@ -191,11 +191,14 @@ struct trace_zone_counts {	/* /proc/pagetypeinfo view of one zone, for cross-che
 	uint64_t *nr_blocks;	/* [mt]: pageblocks of each type */
 };
 
+#define TRACE_PB_NONE 0xff	/* no pageblock of this zone here (offline, a hole, another zone's) */
+
 struct trace_pageblocks {	/* one zone's pageblock types */
 	uint16_t zone;
 	uint64_t first_pfn;	/* pfn of types[0]; aligned to the pageblock size */
 	uint64_t nr;
-	uint8_t *types;		/* raw pageblock flag bits for the migratetype (incl. isolate bit) */
+	uint8_t *types;		/* raw pageblock flag bits for the migratetype (incl. isolate bit),
+				 * or TRACE_PB_NONE */
 };
 
 struct trace_snapshot {
@@ -295,5 +298,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev);
 int trace_reader_seek(struct trace_reader *r, uint64_t seq);
 const struct trace_read_status *trace_reader_status(const struct trace_reader *r);
 uint64_t trace_reader_file_size(const struct trace_reader *r);
+/* Bytes of the file taken by event chunks (their section headers included). */
+uint64_t trace_reader_event_bytes(const struct trace_reader *r);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "util/errors.h"
 #include "util/jsonw.h"
+#include "util/parse.h"
 
 static char *render(void (*fill)(struct jsonw *w), bool pretty)
 {
@@ -93,6 +94,37 @@ static void test_strerror(void **state)
 		assert_string_not_equal(fragscope_strerror(e), "unknown fragscope error");
 }
 
+static void test_parse(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(parse_size("256M", &v), 0);
+	assert_int_equal(v, 256ULL << 20);
+	assert_int_equal(parse_size("1GiB", &v), 0);
+	assert_int_equal(v, 1ULL << 30);
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("64k", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(parse_size("12X", &v), -EINVAL);
+	assert_int_equal(parse_size("-1M", &v), -EINVAL);
+	assert_int_equal(parse_size("", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999T", &v), -ERANGE);
+	assert_int_equal(parse_duration("30", &v), 0);
+	assert_int_equal(v, 30000000000ULL);
+	assert_int_equal(parse_duration("250ms", &v), 0);
+	assert_int_equal(v, 250000000ULL);
+	assert_int_equal(parse_duration("1.5s", &v), 0);
+	assert_int_equal(v, 1500000000ULL);
+	assert_int_equal(parse_duration("2m", &v), 0);
+	assert_int_equal(v, 120000000000ULL);
+	assert_int_equal(parse_duration("soon", &v), -EINVAL);
+	assert_int_equal(parse_u64("0x10", 0, 100, &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(parse_u64("101", 0, 100, &v), -ERANGE);
+	assert_int_equal(parse_u64("7z", 0, 100, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -100,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_jsonw_pretty),
 		cmocka_unit_test(test_jsonw_closes_and_nan),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

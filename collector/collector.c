@@ -1,0 +1,626 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The collector's session: privileges, loading, attaching, draining the ring buffer into the
+ * trace writer, loss accounting, stacks.
+ */
+#include "collector/collector-local.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector/record.skel.h"
+#include "util/errors.h"
+#include "util/log.h"
+
+_Static_assert(CREC_PAGE_ALLOC == TEV_PAGE_ALLOC, "kind numbers");
+_Static_assert(CREC_PAGE_ALLOC_ZONE_LOCKED == TEV_PAGE_ALLOC_ZONE_LOCKED, "kind numbers");
+_Static_assert(CREC_PAGE_FREE == TEV_PAGE_FREE, "kind numbers");
+_Static_assert(CREC_PAGE_FREE_BATCHED == TEV_PAGE_FREE_BATCHED, "kind numbers");
+_Static_assert(CREC_PAGE_PCPU_DRAIN == TEV_PAGE_PCPU_DRAIN, "kind numbers");
+_Static_assert(CREC_PAGE_ALLOC_EXTFRAG == TEV_PAGE_ALLOC_EXTFRAG, "kind numbers");
+_Static_assert(CREC_MARKER == TEV_MARKER, "kind numbers");
+_Static_assert(sizeof(struct crec) == 32, "record size");
+_Static_assert(sizeof(struct crec_stack) == 40, "record size");
+
+#define STACK_MAP_ENTRIES 16384
+#define DEFAULT_BUFFER (64ull << 20)
+
+/* ---- privileges and libbpf's messages ------------------------------------------------------- */
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+int collector_check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = {};
+	uint64_t eff;
+
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return geteuid() == 0 ? 0 : FS_ERRNO__NO_PRIV;
+	eff = (uint64_t)data[0].effective | ((uint64_t)data[1].effective << 32);
+	if (eff & (1ull << CAP_SYS_ADMIN))
+		return 0;
+	if ((eff & (1ull << CAP_BPF)) && (eff & (1ull << CAP_PERFMON)))
+		return 0;
+	return FS_ERRNO__NO_PRIV;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* libbpf's warnings (verifier logs, the memlock hint) are details behind our own
+	 * one-line errors: shown with -v, its debug output with -vv */
+	enum log_level l = level == LIBBPF_DEBUG ? LOG_DEBUG : LOG_INFO;
+	char *msg = NULL, *line, *save = NULL;
+
+	if (log_get_level() < l)
+		return 0;
+	/* verifier logs are long: one log line per line of the message */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_msg(l, "%s", line);
+	free(msg);
+	return 0;
+}
+
+void collector_setup_libbpf_log(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+/* ---- running walkers -------------------------------------------------------------------------- */
+
+static volatile uint64_t *snap_buf_map;
+
+const volatile uint64_t *collector_snap_buf(struct collector *c)
+{
+	(void)c;
+	return snap_buf_map;
+}
+
+int collector_run_prog(struct collector *c, int prog_fd, int cpu, const uint64_t *args, int nargs, long *retval)
+{
+	uint64_t ctx[8] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	int err;
+
+	(void)c;
+	if (nargs > 8)
+		return -EINVAL;
+	if (args && nargs)
+		memcpy(ctx, args, nargs * sizeof(uint64_t));
+	o.ctx_in = ctx;
+	o.ctx_size_in = sizeof(ctx);
+	if (cpu >= 0) {
+		o.flags = BPF_F_TEST_RUN_ON_CPU;
+		o.cpu = (uint32_t)cpu;
+	}
+	err = bpf_prog_test_run_opts(prog_fd, &o);
+	if (err)
+		return -errno;
+	*retval = (int32_t)o.retval;
+	return 0;
+}
+
+uint64_t collector_page_to_pfn(const struct collector *c, uint64_t page)
+{
+	if (!page || page < c->ki.vmemmap || !c->ki.sizeof_page)
+		return TRACE_PFN_NONE;
+	return (page - c->ki.vmemmap) / c->ki.sizeof_page;
+}
+
+/* ---- loading ---------------------------------------------------------------------------------- */
+
+static int read_pageblock_order(uint32_t *order)
+{
+	struct pti p;
+	int err = collector_pti_read(&p);
+
+	if (err)
+		return err;
+	*order = p.pageblock_order;
+	collector_pti_release(&p);
+	return *order ? 0 : -EINVAL;
+}
+
+static int probe_percpu_offsets(struct collector *c)
+{
+	uint64_t args[1] = { c->ki.nr_cpus };
+	long ret;
+	int err;
+
+	c->ki.pcpu_off = calloc(c->ki.nr_cpus, sizeof(uint64_t));
+	if (!c->ki.pcpu_off)
+		return -ENOMEM;
+	err = collector_run_prog(c, bpf_program__fd(c->skel->progs.probe_percpu), -1, args, 1, &ret);
+	if (err || ret) {
+		pr_warn("cannot find the per-cpu offsets: per-cpu lists will not be in the snapshot");
+		for (uint32_t i = 0; i < c->ki.nr_cpus; i++)
+			c->ki.pcpu_off[i] = ~0ull;
+		return 0;
+	}
+	for (uint32_t i = 0; i < c->ki.nr_cpus; i++)
+		c->ki.pcpu_off[i] = snap_buf_map[i];
+	return 0;
+}
+
+struct collector *collector_new(const struct collector_opts *opts, int *errp)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+	struct record_bpf *skel;
+	int err;
+
+	if (!c) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	if (opts)
+		memcpy(&c->opts, opts, opts->sz && opts->sz < sizeof(c->opts) ? opts->sz : sizeof(c->opts));
+	c->opts.sz = sizeof(c->opts);
+	if (!c->opts.buffer_bytes)
+		c->opts.buffer_bytes = DEFAULT_BUFFER;
+	c->next_marker = 1;
+
+	err = collector_kinfo_btf(&c->ki);
+	if (err)
+		goto fail;
+	err = read_pageblock_order(&c->ki.pageblock_order);
+	if (err) {
+		pr_err("cannot read '/proc/pagetypeinfo': %s", strerror(-err));
+		goto fail;
+	}
+
+	skel = record_bpf__open();
+	if (!skel) {
+		err = -errno;
+		pr_err("cannot open the BPF programs: %s", strerror(errno));
+		goto fail;
+	}
+	c->skel = skel;
+	skel->rodata->with_stacks = c->opts.stacks;
+	skel->rodata->zone_shift = c->ki.zone_shift;
+	skel->rodata->zone_mask = c->ki.zone_mask;
+	skel->rodata->node_shift = c->ki.node_shift;
+	skel->rodata->node_mask = c->ki.node_mask;
+	skel->rodata->nr_zone_types = c->ki.max_nr_zones;
+	bpf_map__set_max_entries(skel->maps.events, (uint32_t)c->opts.buffer_bytes);
+	if (c->opts.stacks)
+		bpf_map__set_max_entries(skel->maps.stacks, STACK_MAP_ENTRIES);
+	err = record_bpf__load(skel);
+	if (err) {
+		pr_err("cannot load the BPF programs: %s (run with -v for the kernel's log)", strerror(-err));
+		goto fail;
+	}
+	snap_buf_map = mmap(NULL, SNAP_BUF_ENTRIES * sizeof(uint64_t), PROT_READ, MAP_SHARED,
+			    bpf_map__fd(skel->maps.snap_buf), 0);
+	if (snap_buf_map == MAP_FAILED) {
+		snap_buf_map = NULL;
+		err = -errno;
+		pr_err("cannot map the snapshot buffer: %s", strerror(errno));
+		goto fail;
+	}
+
+	err = collector_kinfo_vmcoreinfo(c);
+	if (err)
+		goto fail;
+	skel->bss->vmemmap_base = c->ki.vmemmap;
+	skel->bss->mem_section_addr = c->ki.mem_section;
+	skel->bss->sections_per_root = c->ki.sections_per_root;
+	skel->bss->pfn_section_shift = c->ki.pfn_section_shift;
+	skel->bss->pageblock_order = c->ki.pageblock_order;
+	skel->bss->pageblock_bits = c->ki.nr_pageblock_bits;
+	skel->bss->pb_isolate_bit = c->ki.pb_isolate_bit;
+	skel->bss->mt_isolate = (uint32_t)c->ki.mt_isolate;
+	skel->bss->buddy_type_mask = c->ki.buddy_type_mask;
+	skel->bss->buddy_type_value = c->ki.buddy_type_value;
+	skel->bss->section_has_mem_map = 1u << c->ki.section_has_mem_map_bit;
+	skel->bss->section_is_online = 1u << c->ki.section_is_online_bit;
+	err = collector_kinfo_zones(c);
+	if (err)
+		goto fail;
+	err = probe_percpu_offsets(c);
+	if (err)
+		goto fail;
+	if (c->opts.stacks) {
+		c->stack_max = STACK_MAP_ENTRIES;
+		c->stack_seen = calloc(c->stack_max, 1);
+		if (!c->stack_seen) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	collector_free(c);
+	*errp = err;
+	return NULL;
+}
+
+void collector_free(struct collector *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	if (snap_buf_map)
+		munmap((void *)snap_buf_map, SNAP_BUF_ENTRIES * sizeof(uint64_t));
+	snap_buf_map = NULL;
+	record_bpf__destroy(c->skel);
+	for (int i = 0; i < TRACE_SNAP_MAX; i++)
+		trace_snapshot_release(&c->snaps[i].snap);
+	collector_kinfo_release(&c->ki);
+	free(c->zones);
+	free(c->stack_seen);
+	collector_ksyms_free(c->ksyms);
+	free(c);
+}
+
+/* ---- header ------------------------------------------------------------------------------------ */
+
+int collector_header(struct collector *c, struct trace_header *h)
+{
+	char buf[64];
+	int err = 0;
+
+	h->page_size = c->ki.page_size;
+	h->pageblock_order = c->ki.pageblock_order;
+	h->nr_orders = c->ki.nr_orders;
+	h->nr_cpus = c->ki.nr_cpus;
+	h->nr_pageblock_bits = c->ki.nr_pageblock_bits;
+	free(h->migratetypes);
+	h->migratetypes = calloc(c->ki.nr_migratetypes, sizeof(*h->migratetypes));
+	if (!h->migratetypes)
+		return -ENOMEM;
+	h->nr_migratetypes = c->ki.nr_migratetypes;
+	for (uint32_t i = 0; i < c->ki.nr_migratetypes; i++) {
+		snprintf(h->migratetypes[i].name, TRACE_NAME_MAX, "%s", c->ki.mt_names[i]);
+		h->migratetypes[i].value = i;
+	}
+	err |= trace_header_set(h, "capture.mode", "bpf tp_btf ringbuf");
+	err |= trace_header_set(h, "capture.collector", "fragscope record " FRAGSCOPE_VERSION);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)c->opts.buffer_bytes);
+	err |= trace_header_set(h, "capture.ring_buffer_bytes", buf);
+	err |= trace_header_set(h, "capture.stacks", c->opts.stacks ? "1" : "0");
+	err |= trace_header_set(h, "capture.recursion_rescue", c->opts.no_rescue ? "0" : "1");
+	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_isolate_bit);
+	err |= trace_header_set(h, "kernel.pageblock_isolate_bit", buf);
+	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_skip_bit);
+	err |= trace_header_set(h, "kernel.pageblock_skip_bit", buf);
+	snprintf(buf, sizeof(buf), "%d", c->ki.mt_pcptypes);
+	err |= trace_header_set(h, "kernel.migrate_pcptypes", buf);
+	snprintf(buf, sizeof(buf), "%u", c->ki.nr_pcp_lists);
+	err |= trace_header_set(h, "kernel.nr_pcp_lists", buf);
+	snprintf(buf, sizeof(buf), "%u", c->ki.sizeof_page);
+	err |= trace_header_set(h, "kernel.sizeof_page", buf);
+	return err ? -ENOMEM : 0;
+}
+
+/* ---- streaming ---------------------------------------------------------------------------------- */
+
+static void note_marker(struct collector *c, uint64_t id, uint64_t seq, uint64_t ts)
+{
+	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
+		struct collector_snapinfo *si = &c->snaps[i];
+
+		if (si->begin_id == id) {
+			si->begin_seen = true;
+			si->begin_seq = seq;
+			si->begin_ts = ts;
+		} else if (si->end_id == id) {
+			si->end_seen = true;
+			si->end_seq = seq;
+		}
+	}
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct collector *c = ctx;
+	const struct crec *r = data;
+	struct trace_event ev = {};
+	uint8_t kind = r->kind & CREC_KIND_MASK;
+	int err;
+
+	if (size < sizeof(*r)) {
+		c->st.bad_records++;
+		return 0;
+	}
+	ev.ts_ns = r->ts;
+	ev.cpu = r->cpu;
+	ev.pid = r->pid;
+	ev.kind = kind;
+	ev.mt = -1;
+	ev.fallback_mt = -1;
+	ev.zone = TRACE_ZONE_UNKNOWN;
+	if (kind == CREC_MARKER) {
+		note_marker(c, r->page, trace_writer_events(c->w), r->ts);
+		ev.pfn = TRACE_PFN_NONE;
+		ev.aux = r->page;
+		return trace_writer_event(c->w, &ev);
+	}
+	ev.order = r->order;
+	ev.pfn = (r->kind & CRECF_NO_PAGE) ? TRACE_PFN_NONE : collector_page_to_pfn(c, r->page);
+	if (r->zone != CREC_ZONE_UNKNOWN)
+		ev.zone = c->zone_map[r->zone];
+	if (ev.pfn == TRACE_PFN_NONE && !(r->kind & CRECF_NO_PAGE))
+		c->st.bad_records++;
+	switch (kind) {
+	case CREC_PAGE_ALLOC:
+		ev.gfp = r->gfp;
+		ev.mt = r->mt;
+		break;
+	case CREC_PAGE_ALLOC_ZONE_LOCKED:
+		ev.mt = r->mt;
+		if (r->kind & CRECF_PERCPU_REFILL)
+			ev.flags |= TEVF_PERCPU_REFILL;
+		break;
+	case CREC_PAGE_PCPU_DRAIN:
+		ev.mt = r->mt;
+		break;
+	case CREC_PAGE_ALLOC_EXTFRAG:
+		ev.mt = r->mt;
+		ev.fallback_order = r->fallback_order;
+		ev.fallback_mt = r->fallback_mt;
+		if (r->kind & CRECF_CHANGE_OWNERSHIP)
+			ev.flags |= TEVF_CHANGE_OWNERSHIP;
+		break;
+	case CREC_PAGE_FREE:
+	case CREC_PAGE_FREE_BATCHED:
+		break;
+	default:
+		c->st.bad_records++;
+		return 0;
+	}
+	if (size >= sizeof(struct crec_stack)) {
+		const struct crec_stack *s = data;
+
+		if (s->stack_id >= 0 && (uint32_t)s->stack_id < c->stack_max) {
+			ev.stack_id = (uint32_t)s->stack_id + 1;
+			if (!c->stack_seen[s->stack_id])
+				c->stack_seen[s->stack_id] = 1;
+		}
+	}
+	err = trace_writer_event(c->w, &ev);
+	if (err)
+		return err;
+	c->st.events++;
+	c->st.per_kind[kind]++;
+	if (!c->st.first_ts)
+		c->st.first_ts = r->ts;
+	c->st.last_ts = r->ts;
+	return 0;
+}
+
+int collector_start(struct collector *c, struct trace_writer *w)
+{
+	struct record_bpf *s = c->skel;
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+		const char *tp;
+	} progs[] = {
+		{ s->progs.mark_page_alloc, &s->links.mark_page_alloc, "mm_page_alloc" },
+		{ s->progs.mark_page_free, &s->links.mark_page_free, "mm_page_free" },
+		{ s->progs.on_page_alloc, &s->links.on_page_alloc, "mm_page_alloc" },
+		{ s->progs.on_page_alloc_zone_locked, &s->links.on_page_alloc_zone_locked, "mm_page_alloc_zone_locked" },
+		{ s->progs.on_page_free, &s->links.on_page_free, "mm_page_free" },
+		{ s->progs.on_page_free_batched, &s->links.on_page_free_batched, "mm_page_free_batched" },
+		{ s->progs.on_page_pcpu_drain, &s->links.on_page_pcpu_drain, "mm_page_pcpu_drain" },
+		{ s->progs.on_page_alloc_extfrag, &s->links.on_page_alloc_extfrag, "mm_page_alloc_extfrag" },
+		/* after their first programs: the kernel runs a tracepoint's probes in attach order */
+		{ s->progs.rescue_page_alloc, &s->links.rescue_page_alloc, "mm_page_alloc" },
+		{ s->progs.rescue_page_free, &s->links.rescue_page_free, "mm_page_free" },
+	};
+
+	c->w = w;
+	c->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_record, c, NULL);
+	if (!c->rb) {
+		pr_err("cannot set up the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		const char *name = bpf_program__name(progs[i].prog);
+
+		if (c->opts.no_rescue && (!strncmp(name, "mark_", 5) || !strncmp(name, "rescue_", 7)))
+			continue;
+		*progs[i].link = bpf_program__attach(progs[i].prog);
+		if (!*progs[i].link) {
+			int err = -errno;
+
+			pr_err("cannot attach to tracepoint 'kmem:%s': %s", progs[i].tp, strerror(errno));
+			return err == -ENOENT || err == -ESRCH ? FS_ERRNO__NO_TRACEPOINT : err;
+		}
+	}
+	c->attached = true;
+	return 0;
+}
+
+static int write_new_stacks(struct collector *c);
+
+int collector_poll(struct collector *c)
+{
+	int n;
+
+	if (!c->rb)
+		return 0;
+	n = ring_buffer__consume(c->rb);
+	if (n < 0)
+		return c->err ? c->err : n;
+	return n;
+}
+
+static int read_losses(struct collector *c, struct trace_loss *l)
+{
+	int ncpu = (int)c->ki.nr_cpus, fd = bpf_map__fd(c->skel->maps.lost);
+	uint64_t *vals = calloc(ncpu, sizeof(uint64_t)), rescued = 0, misses = 0;
+	struct bpf_program *p;
+
+	memset(l, 0, sizeof(*l));
+	l->nr_cpus = c->ki.nr_cpus;
+	l->lost_per_cpu = calloc(ncpu, sizeof(uint64_t));
+	if (!vals || !l->lost_per_cpu) {
+		free(vals);
+		return -ENOMEM;
+	}
+	for (uint32_t k = 0; k < CREC_NR_KINDS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++) {
+			l->lost_per_cpu[i] += vals[i];
+			if (k <= TEV_KIND_MAX)
+				l->lost_per_kind[k] += vals[i];
+			l->total += vals[i];
+		}
+	}
+	/* recursion: misses of the first programs that their rescue programs did not cover (a
+	 * rescue program's own misses happen only while it runs, when the first one is free) */
+	fd = bpf_map__fd(c->skel->maps.rescued);
+	for (uint32_t k = 0; k < CREC_NR_KINDS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			rescued += vals[i];
+	}
+	free(vals);
+	bpf_object__for_each_program(p, c->skel->obj) {
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0 || !info.recursion_misses)
+			continue;
+		pr_debug("%s: %llu recursion misses", bpf_program__name(p), (unsigned long long)info.recursion_misses);
+		if (strncmp(bpf_program__name(p), "on_", 3))
+			continue;
+		misses += info.recursion_misses;
+	}
+	if (rescued)
+		pr_debug("%llu events rescued from recursion", (unsigned long long)rescued);
+	c->st.rescued = rescued;
+	l->recursion_misses = misses > rescued ? misses - rescued : 0;
+	l->total += l->recursion_misses;
+	c->st.lost = l->total - l->recursion_misses;
+	c->st.recursion_misses = l->recursion_misses;
+	return 0;
+}
+
+int collector_write_loss(struct collector *c)
+{
+	struct trace_loss l;
+	int err = read_losses(c, &l);
+
+	if (!err)
+		err = trace_writer_loss(c->w, &l);
+	trace_loss_release(&l);
+	return err;
+}
+
+int collector_flush(struct collector *c)
+{
+	int err = write_new_stacks(c);
+
+	if (!err)
+		err = trace_writer_flush(c->w);
+	return err;
+}
+
+int collector_stop(struct collector *c)
+{
+	struct record_bpf *s = c->skel;
+	/* mark_* first (nothing becomes pending), rescue_* last (every on_* gone first) */
+	struct bpf_link **links[] = {
+		&s->links.mark_page_alloc, &s->links.mark_page_free,
+		&s->links.on_page_alloc, &s->links.on_page_alloc_zone_locked, &s->links.on_page_free,
+		&s->links.on_page_free_batched, &s->links.on_page_pcpu_drain, &s->links.on_page_alloc_extfrag,
+		&s->links.rescue_page_alloc, &s->links.rescue_page_free,
+	};
+	int err;
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		bpf_link__destroy(*links[i]);
+		*links[i] = NULL;
+	}
+	c->attached = false;
+	err = collector_poll(c);
+	if (err < 0)
+		return err;
+	err = write_new_stacks(c);
+	if (!err)
+		err = collector_write_loss(c);
+	return err;
+}
+
+void collector_get_stats(const struct collector *c, struct collector_stats *st)
+{
+	*st = c->st;
+}
+
+/* ---- stacks --------------------------------------------------------------------------------------- */
+
+static int write_new_stacks(struct collector *c)
+{
+	uint64_t ips[64];
+	int fd;
+
+	if (!c->stack_seen)
+		return 0;
+	fd = bpf_map__fd(c->skel->maps.stacks);
+	if (!c->ksyms)
+		c->ksyms = collector_ksyms_load();
+	for (uint32_t id = 0; id < c->stack_max; id++) {
+		struct trace_stack st = {};
+		char *syms[64] = {};
+		uint32_t key = id;
+		int err;
+
+		if (c->stack_seen[id] != 1)
+			continue;
+		c->stack_seen[id] = 2;
+		memset(ips, 0, sizeof(ips));
+		if (bpf_map_lookup_elem(fd, &key, ips))
+			continue;
+		st.id = id + 1;
+		while (st.nr < 64 && ips[st.nr])
+			st.nr++;
+		st.ips = ips;
+		if (c->ksyms) {
+			uint32_t skip = 0;
+
+			for (uint32_t i = 0; i < st.nr; i++)
+				syms[i] = collector_ksyms_name(c->ksyms, ips[i]);
+			/* drop the tracing machinery above the tracepoint's caller: our program,
+			 * bpf_trace_run*, __traceiter_* */
+			while (skip < st.nr && syms[skip] &&
+			       (!strncmp(syms[skip], "bpf_prog_", 9) || !strncmp(syms[skip], "bpf_trace_run", 13) ||
+				!strncmp(syms[skip], "__traceiter_", 12) || !strncmp(syms[skip], "__bpf_trace_", 12)))
+				skip++;
+			if (skip == st.nr)
+				skip = 0;
+			st.ips = ips + skip;
+			st.syms = syms + skip;
+			st.nr -= skip;
+			for (uint32_t i = 0; i < skip; i++) {
+				free(syms[i]);
+				syms[i] = NULL;
+			}
+		}
+		err = trace_writer_stack(c->w, &st);
+		for (uint32_t i = 0; i < 64; i++)
+			free(syms[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}

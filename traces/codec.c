@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Section payload codecs of the trace file (traces/FORMAT.md §4-§7): machine header, snapshots,
+ * losses, stacks, event chunks. Pure byte work: no I/O, no compression, no checksums.
+ *
+ * Non-chunk payloads are a sequence of blocks (tag, length, body); a decoder skips tags it does
+ * not know and ignores bytes at the end of a body it does not understand, so fields can be added
+ * at the end of a block without a new format version.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "traces/trace-local.h"
+#include "util/errors.h"
+
+bool fst_obuf_grow(struct obuf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	uint8_t *p;
+
+	if (b->oom)
+		return false;
+	while (cap < b->len + n) {
+		if (cap > SIZE_MAX / 2) {
+			b->oom = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void obuf_release(struct obuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+bool ibuf_str_fixed(struct ibuf *b, char *dst, size_t cap)
+{
+	uint64_t n = ibuf_uv(b);
+
+	if (b->bad || n >= cap || n > ibuf_left(b)) {
+		b->bad = true;
+		dst[0] = '\0';
+		return false;
+	}
+	memcpy(dst, b->p, n);
+	dst[n] = '\0';
+	b->p += n;
+	return true;
+}
+
+char *ibuf_str_dup(struct ibuf *b)
+{
+	uint64_t n = ibuf_uv(b);
+	char *s;
+
+	if (b->bad || n > ibuf_left(b)) {
+		b->bad = true;
+		return NULL;
+	}
+	s = malloc(n + 1);
+	if (!s) {
+		b->bad = true;
+		return NULL;
+	}
+	memcpy(s, b->p, n);
+	s[n] = '\0';
+	b->p += n;
+	return s;
+}
+
+/* ---- blocks ------------------------------------------------------------------------------------ */
+
+/* Emits tag + length + body, where body was built in *tmp (then reset). */
+static void put_block(struct obuf *b, uint32_t tag, struct obuf *tmp)
+{
+	obuf_uv(b, tag);
+	obuf_uv(b, tmp->len);
+	obuf_bytes(b, tmp->p, tmp->len);
+	if (tmp->oom)
+		b->oom = true;
+	tmp->len = 0;
+}
+
+/* Reads the next block: 1 = got one (body in *body), 0 = end, -1 = corrupt. */
+static int next_block(struct ibuf *b, uint32_t *tag, struct ibuf *body)
+{
+	uint64_t t, len;
+
+	if (b->p == b->end)
+		return 0;
+	t = ibuf_uv(b);
+	len = ibuf_uv(b);
+	if (b->bad || t > UINT32_MAX || len > ibuf_left(b)) {
+		b->bad = true;
+		return -1;
+	}
+	*tag = (uint32_t)t;
+	body->p = b->p;
+	body->end = b->p + len;
+	body->bad = false;
+	b->p += len;
+	return 1;
+}
+
+/* Grows *arr (of *nr elements of size sz) by one zeroed element; NULL on ENOMEM. */
+static void *grow_one(void **arr, uint32_t *nr, uint32_t *cap, size_t sz)
+{
+	if (*nr == *cap) {
+		uint32_t ncap = *cap ? *cap * 2 : 8;
+		void *p;
+
+		if (*cap > UINT32_MAX / 4)
+			return NULL;
+		p = realloc(*arr, (size_t)ncap * sz);
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = ncap;
+	}
+	memset((char *)*arr + (size_t)*nr * sz, 0, sz);
+	return (char *)*arr + (size_t)(*nr)++ * sz;
+}
+
+/* ---- machine header (FORMAT.md §4) ----------------------------------------------------------- */
+enum { HB_IDENT = 1, HB_MIGRATETYPE = 2, HB_GFP_FLAG = 3, HB_ZONE = 4, HB_KV = 5 };
+
+int fst_encode_header(struct obuf *b, const struct trace_header *h)
+{
+	struct obuf t = { 0 };
+
+	obuf_str(&t, h->kernel_release);
+	obuf_str(&t, h->kernel_version);
+	obuf_str(&t, h->arch);
+	obuf_uv(&t, h->page_size);
+	obuf_uv(&t, h->pageblock_order);
+	obuf_uv(&t, h->nr_orders);
+	obuf_uv(&t, h->nr_cpus);
+	obuf_uv(&t, h->nr_pageblock_bits);
+	put_block(b, HB_IDENT, &t);
+	for (uint32_t i = 0; i < h->nr_migratetypes; i++) {
+		obuf_str(&t, h->migratetypes[i].name);
+		obuf_sv(&t, h->migratetypes[i].value);
+		put_block(b, HB_MIGRATETYPE, &t);
+	}
+	for (uint32_t i = 0; i < h->nr_gfp_flags; i++) {
+		obuf_uv(&t, h->gfp_flags[i].mask);
+		obuf_str(&t, h->gfp_flags[i].name);
+		put_block(b, HB_GFP_FLAG, &t);
+	}
+	for (uint32_t i = 0; i < h->nr_zones; i++) {
+		const struct trace_zone *z = &h->zones[i];
+
+		obuf_uv(&t, z->node);
+		obuf_uv(&t, z->zone_idx);
+		obuf_str(&t, z->name);
+		obuf_uv(&t, z->start_pfn);
+		obuf_uv(&t, z->spanned);
+		obuf_uv(&t, z->present);
+		obuf_uv(&t, z->managed);
+		obuf_uv(&t, z->wmark_min);
+		obuf_uv(&t, z->wmark_low);
+		obuf_uv(&t, z->wmark_high);
+		obuf_uv(&t, z->wmark_promo);
+		obuf_uv(&t, z->watermark_boost);
+		obuf_uv(&t, z->nr_free_pages);
+		obuf_uv(&t, z->nr_lowmem_reserve);
+		for (uint32_t j = 0; j < z->nr_lowmem_reserve; j++)
+			obuf_uv(&t, z->lowmem_reserve[j]);
+		obuf_uv(&t, z->nr_pcp);
+		for (uint32_t j = 0; j < z->nr_pcp; j++) {
+			const struct trace_pcp_config *p = &z->pcp[j];
+
+			obuf_uv(&t, p->cpu);
+			obuf_uv(&t, p->count);
+			obuf_uv(&t, p->high);
+			obuf_uv(&t, p->batch);
+			obuf_uv(&t, p->high_min);
+			obuf_uv(&t, p->high_max);
+		}
+		put_block(b, HB_ZONE, &t);
+	}
+	for (uint32_t i = 0; i < h->nr_kv; i++) {
+		obuf_str(&t, h->kv[i].key);
+		obuf_str(&t, h->kv[i].value);
+		put_block(b, HB_KV, &t);
+	}
+	obuf_release(&t);
+	return b->oom ? -ENOMEM : 0;
+}
+
+static int decode_zone(struct ibuf *t, struct trace_zone *z)
+{
+	z->node = ibuf_u32(t);
+	z->zone_idx = ibuf_u32(t);
+	ibuf_str_fixed(t, z->name, sizeof(z->name));
+	z->start_pfn = ibuf_uv(t);
+	z->spanned = ibuf_uv(t);
+	z->present = ibuf_uv(t);
+	z->managed = ibuf_uv(t);
+	z->wmark_min = ibuf_uv(t);
+	z->wmark_low = ibuf_uv(t);
+	z->wmark_high = ibuf_uv(t);
+	z->wmark_promo = ibuf_uv(t);
+	z->watermark_boost = ibuf_uv(t);
+	z->nr_free_pages = ibuf_uv(t);
+	z->nr_lowmem_reserve = (uint32_t)ibuf_count(t, 1);
+	if (t->bad)
+		return FS_ERRNO__CORRUPT;
+	if (z->nr_lowmem_reserve) {
+		z->lowmem_reserve = calloc(z->nr_lowmem_reserve, sizeof(*z->lowmem_reserve));
+		if (!z->lowmem_reserve) {
+			z->nr_lowmem_reserve = 0;
+			return -ENOMEM;
+		}
+	}
+	for (uint32_t j = 0; j < z->nr_lowmem_reserve; j++)
+		z->lowmem_reserve[j] = ibuf_uv(t);
+	z->nr_pcp = (uint32_t)ibuf_count(t, 6);
+	if (t->bad)
+		return FS_ERRNO__CORRUPT;
+	if (z->nr_pcp) {
+		z->pcp = calloc(z->nr_pcp, sizeof(*z->pcp));
+		if (!z->pcp) {
+			z->nr_pcp = 0;
+			return -ENOMEM;
+		}
+	}
+	for (uint32_t j = 0; j < z->nr_pcp; j++) {
+		struct trace_pcp_config *p = &z->pcp[j];
+
+		p->cpu = ibuf_u32(t);
+		p->count = ibuf_u32(t);
+		p->high = ibuf_u32(t);
+		p->batch = ibuf_u32(t);
+		p->high_min = ibuf_u32(t);
+		p->high_max = ibuf_u32(t);
+	}
+	return t->bad ? FS_ERRNO__CORRUPT : 0;
+}
+
+int fst_decode_header(struct ibuf *b, struct trace_header *h)
+{
+	uint32_t cap_mt = 0, cap_gfp = 0, cap_zone = 0, cap_kv = 0;
+	bool have_ident = false;
+	struct ibuf t;
+	uint32_t tag;
+	int r, err = 0;
+
+	memset(h, 0, sizeof(*h));
+	while (!err && (r = next_block(b, &tag, &t)) > 0) {
+		switch (tag) {
+		case HB_IDENT:
+			ibuf_str_fixed(&t, h->kernel_release, sizeof(h->kernel_release));
+			ibuf_str_fixed(&t, h->kernel_version, sizeof(h->kernel_version));
+			ibuf_str_fixed(&t, h->arch, sizeof(h->arch));
+			h->page_size = ibuf_u32(&t);
+			h->pageblock_order = ibuf_u32(&t);
+			h->nr_orders = ibuf_u32(&t);
+			h->nr_cpus = ibuf_u32(&t);
+			h->nr_pageblock_bits = ibuf_u32(&t);
+			have_ident = true;
+			break;
+		case HB_MIGRATETYPE: {
+			struct trace_name_value *m = grow_one((void **)&h->migratetypes, &h->nr_migratetypes,
+							      &cap_mt, sizeof(*m));
+			if (!m) {
+				err = -ENOMEM;
+				break;
+			}
+			ibuf_str_fixed(&t, m->name, sizeof(m->name));
+			m->value = ibuf_sv(&t);
+			break;
+		}
+		case HB_GFP_FLAG: {
+			struct trace_flag_name *g = grow_one((void **)&h->gfp_flags, &h->nr_gfp_flags,
+							     &cap_gfp, sizeof(*g));
+			if (!g) {
+				err = -ENOMEM;
+				break;
+			}
+			g->mask = ibuf_uv(&t);
+			ibuf_str_fixed(&t, g->name, sizeof(g->name));
+			break;
+		}
+		case HB_ZONE: {
+			struct trace_zone *z = grow_one((void **)&h->zones, &h->nr_zones, &cap_zone, sizeof(*z));
+
+			if (!z) {
+				err = -ENOMEM;
+				break;
+			}
+			err = decode_zone(&t, z);
+			break;
+		}
+		case HB_KV: {
+			struct trace_kv *kv = grow_one((void **)&h->kv, &h->nr_kv, &cap_kv, sizeof(*kv));
+
+			if (!kv) {
+				err = -ENOMEM;
+				break;
+			}
+			kv->key = ibuf_str_dup(&t);
+			kv->value = ibuf_str_dup(&t);
+			break;
+		}
+		default:
+			break;	/* a future block: skipped */
+		}
+		if (!err && t.bad)
+			err = FS_ERRNO__CORRUPT;
+	}
+	if (!err && (r < 0 || !have_ident))
+		err = FS_ERRNO__CORRUPT;
+	if (err)
+		trace_header_release(h);
+	return err;
+}
+
+/* ---- snapshots (FORMAT.md §5) ------------------------------------------------------------------ */
+enum { SB_INFO = 1, SB_PAGEBLOCKS = 2, SB_FREE_BLOCKS = 3, SB_PCP_PAGES = 4, SB_COUNTS = 5, SB_NOTE = 6 };
+
+int fst_encode_snapshot(struct obuf *b, const struct trace_snapshot *s)
+{
+	struct obuf t = { 0 };
+	uint64_t prev;
+
+	obuf_uv(&t, s->which);
+	obuf_uv(&t, s->method);
+	obuf_uv(&t, s->flags);
+	obuf_uv(&t, s->ts_ns);
+	obuf_uv(&t, s->event_seq);
+	obuf_uv(&t, s->duration_ns);
+	put_block(b, SB_INFO, &t);
+	for (uint32_t i = 0; i < s->nr_pageblock_zones; i++) {
+		const struct trace_pageblocks *pb = &s->pageblocks[i];
+
+		obuf_uv(&t, pb->zone);
+		obuf_uv(&t, pb->first_pfn);
+		obuf_uv(&t, pb->nr);
+		obuf_bytes(&t, pb->types, pb->nr);
+		put_block(b, SB_PAGEBLOCKS, &t);
+	}
+	if (s->nr_free_blocks) {
+		prev = 0;
+		obuf_uv(&t, s->nr_free_blocks);
+		for (uint64_t i = 0; i < s->nr_free_blocks; i++) {
+			const struct trace_free_block *f = &s->free_blocks[i];
+
+			obuf_uv(&t, f->zone);
+			obuf_u8(&t, f->order);
+			obuf_sv(&t, f->mt);
+			obuf_sv(&t, (int64_t)(f->pfn - prev));
+			prev = f->pfn;
+		}
+		put_block(b, SB_FREE_BLOCKS, &t);
+	}
+	if (s->nr_pcp_pages) {
+		prev = 0;
+		obuf_uv(&t, s->nr_pcp_pages);
+		for (uint64_t i = 0; i < s->nr_pcp_pages; i++) {
+			const struct trace_pcp_page *p = &s->pcp_pages[i];
+
+			obuf_uv(&t, p->cpu);
+			obuf_uv(&t, p->zone);
+			obuf_u8(&t, p->order);
+			obuf_u8(&t, p->pindex);
+			obuf_sv(&t, (int64_t)(p->pfn - prev));
+			prev = p->pfn;
+		}
+		put_block(b, SB_PCP_PAGES, &t);
+	}
+	for (uint32_t i = 0; i < s->nr_counts; i++) {
+		const struct trace_zone_counts *c = &s->counts[i];
+		uint64_t n = (uint64_t)c->nr_orders * c->nr_migratetypes;
+
+		obuf_uv(&t, c->zone);
+		obuf_uv(&t, c->nr_orders);
+		obuf_uv(&t, c->nr_migratetypes);
+		for (uint64_t j = 0; j < n; j++)
+			obuf_uv(&t, c->nr_free ? c->nr_free[j] : 0);
+		for (uint32_t j = 0; j < c->nr_migratetypes; j++)
+			obuf_uv(&t, c->nr_blocks ? c->nr_blocks[j] : 0);
+		put_block(b, SB_COUNTS, &t);
+	}
+	if (s->note) {
+		obuf_str(&t, s->note);
+		put_block(b, SB_NOTE, &t);
+	}
+	obuf_release(&t);
+	return b->oom ? -ENOMEM : 0;
+}
+
+static uint16_t u16_or_bad(struct ibuf *t)
+{
+	uint64_t v = ibuf_uv(t);
+
+	if (v > UINT16_MAX)
+		t->bad = true;
+	return (uint16_t)v;
+}
+
+static int8_t s8_or_bad(struct ibuf *t)
+{
+	int64_t v = ibuf_sv(t);
+
+	if (v < INT8_MIN || v > INT8_MAX)
+		t->bad = true;
+	return (int8_t)v;
+}
+
+static int decode_counts(struct ibuf *t, struct trace_zone_counts *c)
+{
+	uint64_t n;
+
+	c->zone = u16_or_bad(t);
+	c->nr_orders = ibuf_u32(t);
+	c->nr_migratetypes = ibuf_u32(t);
+	n = (uint64_t)c->nr_orders * c->nr_migratetypes;
+	if (t->bad || n > ibuf_left(t) || c->nr_migratetypes > ibuf_left(t))
+		return FS_ERRNO__CORRUPT;
+	c->nr_free = calloc(n ? n : 1, sizeof(*c->nr_free));
+	c->nr_blocks = calloc(c->nr_migratetypes ? c->nr_migratetypes : 1, sizeof(*c->nr_blocks));
+	if (!c->nr_free || !c->nr_blocks)
+		return -ENOMEM;
+	for (uint64_t j = 0; j < n; j++)
+		c->nr_free[j] = ibuf_uv(t);
+	for (uint32_t j = 0; j < c->nr_migratetypes; j++)
+		c->nr_blocks[j] = ibuf_uv(t);
+	return t->bad ? FS_ERRNO__CORRUPT : 0;
+}
+
+int fst_decode_snapshot(struct ibuf *b, struct trace_snapshot *s)
+{
+	uint32_t cap_pb = 0, cap_c = 0;
+	bool have_info = false;
+	struct ibuf t;
+	uint32_t tag;
+	int r, err = 0;
+	uint64_t prev;
+
+	memset(s, 0, sizeof(*s));
+	while (!err && (r = next_block(b, &tag, &t)) > 0) {
+		switch (tag) {
+		case SB_INFO: {
+			uint64_t which = ibuf_uv(&t), method = ibuf_uv(&t);
+
+			if (which >= TRACE_SNAP_MAX || method > 255)
+				t.bad = true;
+			s->which = (enum trace_snapshot_which)which;
+			s->method = (enum trace_snapshot_method)method;
+			s->flags = ibuf_u32(&t);
+			s->ts_ns = ibuf_uv(&t);
+			s->event_seq = ibuf_uv(&t);
+			s->duration_ns = ibuf_uv(&t);
+			have_info = true;
+			break;
+		}
+		case SB_PAGEBLOCKS: {
+			struct trace_pageblocks *pb = grow_one((void **)&s->pageblocks, &s->nr_pageblock_zones,
+							       &cap_pb, sizeof(*pb));
+			if (!pb) {
+				err = -ENOMEM;
+				break;
+			}
+			pb->zone = u16_or_bad(&t);
+			pb->first_pfn = ibuf_uv(&t);
+			pb->nr = ibuf_uv(&t);
+			if (t.bad || pb->nr > ibuf_left(&t)) {
+				t.bad = true;
+				pb->nr = 0;
+				break;
+			}
+			pb->types = malloc(pb->nr ? pb->nr : 1);
+			if (!pb->types) {
+				pb->nr = 0;
+				err = -ENOMEM;
+				break;
+			}
+			memcpy(pb->types, t.p, pb->nr);
+			t.p += pb->nr;
+			break;
+		}
+		case SB_FREE_BLOCKS: {
+			uint64_t n = ibuf_count(&t, 4);
+
+			if (t.bad || s->free_blocks)
+				{ t.bad = true; break; }
+			s->free_blocks = calloc(n ? n : 1, sizeof(*s->free_blocks));
+			if (!s->free_blocks) {
+				err = -ENOMEM;
+				break;
+			}
+			s->nr_free_blocks = n;
+			prev = 0;
+			for (uint64_t i = 0; i < n && !t.bad; i++) {
+				struct trace_free_block *f = &s->free_blocks[i];
+
+				f->zone = u16_or_bad(&t);
+				f->order = ibuf_u8(&t);
+				f->mt = s8_or_bad(&t);
+				f->pfn = prev + (uint64_t)ibuf_sv(&t);
+				prev = f->pfn;
+			}
+			break;
+		}
+		case SB_PCP_PAGES: {
+			uint64_t n = ibuf_count(&t, 5);
+
+			if (t.bad || s->pcp_pages)
+				{ t.bad = true; break; }
+			s->pcp_pages = calloc(n ? n : 1, sizeof(*s->pcp_pages));
+			if (!s->pcp_pages) {
+				err = -ENOMEM;
+				break;
+			}
+			s->nr_pcp_pages = n;
+			prev = 0;
+			for (uint64_t i = 0; i < n && !t.bad; i++) {
+				struct trace_pcp_page *p = &s->pcp_pages[i];
+
+				p->cpu = ibuf_u32(&t);
+				p->zone = u16_or_bad(&t);
+				p->order = ibuf_u8(&t);
+				p->pindex = ibuf_u8(&t);
+				p->pfn = prev + (uint64_t)ibuf_sv(&t);
+				prev = p->pfn;
+			}
+			break;
+		}
+		case SB_COUNTS: {
+			struct trace_zone_counts *c = grow_one((void **)&s->counts, &s->nr_counts, &cap_c, sizeof(*c));
+
+			if (!c) {
+				err = -ENOMEM;
+				break;
+			}
+			err = decode_counts(&t, c);
+			break;
+		}
+		case SB_NOTE:
+			free(s->note);
+			s->note = ibuf_str_dup(&t);
+			break;
+		default:
+			break;
+		}
+		if (!err && t.bad)
+			err = FS_ERRNO__CORRUPT;
+	}
+	if (!err && (r < 0 || !have_info))
+		err = FS_ERRNO__CORRUPT;
+	if (err)
+		trace_snapshot_release(s);
+	return err;
+}
+
+/* ---- losses (FORMAT.md §7.1) ------------------------------------------------------------------- */
+int fst_encode_loss(struct obuf *b, const struct trace_loss *l)
+{
+	struct obuf t = { 0 };
+
+	obuf_uv(&t, l->nr_cpus);
+	for (uint32_t i = 0; i < l->nr_cpus; i++)
+		obuf_uv(&t, l->lost_per_cpu ? l->lost_per_cpu[i] : 0);
+	obuf_uv(&t, TEV_KIND_MAX + 1);
+	for (int i = 0; i <= TEV_KIND_MAX; i++)
+		obuf_uv(&t, l->lost_per_kind[i]);
+	obuf_uv(&t, l->recursion_misses);
+	obuf_uv(&t, l->total);
+	put_block(b, 1, &t);
+	obuf_release(&t);
+	return b->oom ? -ENOMEM : 0;
+}
+
+int fst_decode_loss(struct ibuf *b, struct trace_loss *l)
+{
+	struct ibuf t;
+	uint32_t tag;
+	bool have = false;
+	int r, err = 0;
+
+	memset(l, 0, sizeof(*l));
+	while (!err && (r = next_block(b, &tag, &t)) > 0) {
+		uint64_t nk;
+
+		if (tag != 1 || have)
+			continue;
+		have = true;
+		l->nr_cpus = (uint32_t)ibuf_count(&t, 1);
+		if (t.bad) {
+			err = FS_ERRNO__CORRUPT;
+			break;
+		}
+		l->lost_per_cpu = calloc(l->nr_cpus ? l->nr_cpus : 1, sizeof(uint64_t));
+		if (!l->lost_per_cpu) {
+			err = -ENOMEM;
+			break;
+		}
+		for (uint32_t i = 0; i < l->nr_cpus; i++)
+			l->lost_per_cpu[i] = ibuf_uv(&t);
+		nk = ibuf_count(&t, 1);
+		for (uint64_t i = 0; i < nk; i++) {
+			uint64_t v = ibuf_uv(&t);
+
+			if (i <= TEV_KIND_MAX)
+				l->lost_per_kind[i] = v;
+		}
+		l->recursion_misses = ibuf_uv(&t);
+		l->total = ibuf_uv(&t);
+		if (t.bad)
+			err = FS_ERRNO__CORRUPT;
+	}
+	if (!err && (r < 0 || !have))
+		err = FS_ERRNO__CORRUPT;
+	if (err)
+		trace_loss_release(l);
+	return err;
+}
+
+/* ---- stacks (FORMAT.md §7.2): one block per stack ------------------------------------------- */
+int fst_encode_stack(struct obuf *b, const struct trace_stack *st)
+{
+	struct obuf t = { 0 };
+
+	obuf_uv(&t, st->id);
+	obuf_uv(&t, st->nr);
+	for (uint32_t i = 0; i < st->nr; i++)
+		obuf_uv(&t, st->ips[i]);
+	obuf_u8(&t, st->syms ? 1 : 0);
+	if (st->syms)
+		for (uint32_t i = 0; i < st->nr; i++)
+			obuf_str(&t, st->syms[i]);
+	put_block(b, 1, &t);
+	obuf_release(&t);
+	return b->oom ? -ENOMEM : 0;
+}
+
+void fst_stack_release(struct trace_stack *st)
+{
+	if (!st)
+		return;
+	if (st->syms)
+		for (uint32_t i = 0; i < st->nr; i++)
+			free(st->syms[i]);
+	free(st->syms);
+	free(st->ips);
+	memset(st, 0, sizeof(*st));
+}
+
+/* Decodes one stack block from b (the section holds many). 1 = got one, 0 = end, <0 error. */
+int fst_decode_stack(struct ibuf *b, struct trace_stack *st)
+{
+	struct ibuf t;
+	uint32_t tag;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	while ((r = next_block(b, &tag, &t)) > 0) {
+		if (tag != 1)
+			continue;
+		st->id = ibuf_u32(&t);
+		st->nr = (uint32_t)ibuf_count(&t, 1);
+		if (t.bad || st->nr > FST_MAX_STACK_DEPTH)
+			return FS_ERRNO__CORRUPT;
+		st->ips = calloc(st->nr ? st->nr : 1, sizeof(*st->ips));
+		if (!st->ips)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < st->nr; i++)
+			st->ips[i] = ibuf_uv(&t);
+		if (ibuf_u8(&t) == 1) {
+			st->syms = calloc(st->nr ? st->nr : 1, sizeof(*st->syms));
+			if (!st->syms) {
+				fst_stack_release(st);
+				return -ENOMEM;
+			}
+			for (uint32_t i = 0; i < st->nr && !t.bad; i++)
+				st->syms[i] = ibuf_str_dup(&t);
+		}
+		if (t.bad) {
+			fst_stack_release(st);
+			return FS_ERRNO__CORRUPT;
+		}
+		return 1;
+	}
+	return r < 0 ? FS_ERRNO__CORRUPT : 0;
+}
+
+/* ---- event chunks (FORMAT.md §6) --------------------------------------------------------------- */
+enum { COL_HEAD, COL_MASK, COL_TS, COL_PID, COL_PFN, COL_SMALL, COL_GFP, COL_WIDE, NR_COLS };
+
+#define SLOT_BITS 8
+#define NR_SLOTS (1u << SLOT_BITS)
+
+struct slot {
+	uint64_t pfn;
+	uint32_t pid;
+};
+
+static uint32_t event_mask(const struct trace_event *e)
+{
+	uint32_t m = 0;
+
+	if (e->order)
+		m |= FST_EV_ORDER;
+	if (e->fallback_order)
+		m |= FST_EV_FALLBACK_ORDER;
+	if (e->flags)
+		m |= FST_EV_FLAGS;
+	if (e->mt != -1)
+		m |= FST_EV_MT;
+	if (e->fallback_mt != -1)
+		m |= FST_EV_FALLBACK_MT;
+	if (e->zone != TRACE_ZONE_UNKNOWN)
+		m |= FST_EV_ZONE;
+	if (e->gfp)
+		m |= FST_EV_GFP;
+	if (e->aux)
+		m |= FST_EV_AUX;
+	if (e->aux2)
+		m |= FST_EV_AUX2;
+	if (e->stack_id)
+		m |= FST_EV_STACK;
+	return m;
+}
+
+int fst_encode_chunk(struct obuf *b, const struct trace_event *ev, uint32_t n, uint64_t first_seq)
+{
+	struct obuf col[NR_COLS] = { 0 };
+	struct slot *slots = calloc(NR_SLOTS, sizeof(*slots));
+	uint64_t prev_ts = n ? ev[0].ts_ns : 0;
+	bool oom = false;
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct trace_event *e = &ev[i];
+		struct slot *s = &slots[e->cpu & (NR_SLOTS - 1)];
+		uint32_t m = event_mask(e);
+
+		obuf_uv(&col[COL_HEAD], (uint64_t)e->cpu << 5 | (e->kind & 31));
+		obuf_uv(&col[COL_MASK], m);
+		obuf_sv(&col[COL_TS], (int64_t)(e->ts_ns - prev_ts));
+		prev_ts = e->ts_ns;
+		obuf_sv(&col[COL_PID], (int64_t)e->pid - (int64_t)s->pid);
+		s->pid = e->pid;
+		obuf_sv(&col[COL_PFN], (int64_t)(e->pfn - s->pfn));
+		s->pfn = e->pfn;
+		if (m & FST_EV_ORDER)
+			obuf_u8(&col[COL_SMALL], e->order);
+		if (m & FST_EV_FALLBACK_ORDER)
+			obuf_u8(&col[COL_SMALL], e->fallback_order);
+		if (m & FST_EV_FLAGS)
+			obuf_u8(&col[COL_SMALL], e->flags);
+		if (m & FST_EV_MT)
+			obuf_u8(&col[COL_SMALL], (uint8_t)e->mt);
+		if (m & FST_EV_FALLBACK_MT)
+			obuf_u8(&col[COL_SMALL], (uint8_t)e->fallback_mt);
+		if (m & FST_EV_GFP)
+			obuf_uv(&col[COL_GFP], e->gfp);
+		if (m & FST_EV_ZONE)
+			obuf_uv(&col[COL_WIDE], e->zone);
+		if (m & FST_EV_AUX)
+			obuf_uv(&col[COL_WIDE], e->aux);
+		if (m & FST_EV_AUX2)
+			obuf_uv(&col[COL_WIDE], e->aux2);
+		if (m & FST_EV_STACK)
+			obuf_uv(&col[COL_WIDE], e->stack_id);
+	}
+	obuf_uv(b, first_seq);
+	obuf_uv(b, n);
+	obuf_uv(b, n ? ev[0].ts_ns : 0);
+	obuf_uv(b, NR_COLS);
+	for (int c = 0; c < NR_COLS; c++) {
+		obuf_uv(b, col[c].len);
+		obuf_bytes(b, col[c].p, col[c].len);
+		oom |= col[c].oom;
+		obuf_release(&col[c]);
+	}
+	free(slots);
+	return (oom || b->oom) ? -ENOMEM : 0;
+}
+
+int fst_decode_chunk(struct ibuf *b, struct trace_event **evp, uint32_t *capp, uint32_t *np,
+		     uint64_t *first_seq)
+{
+	struct ibuf col[NR_COLS];
+	struct slot slots[NR_SLOTS];
+	uint64_t n, ncols, ts;
+	struct trace_event *ev;
+
+	*np = 0;
+	*first_seq = ibuf_uv(b);
+	n = ibuf_uv(b);
+	ts = ibuf_uv(b);
+	ncols = ibuf_uv(b);
+	if (b->bad || ncols < NR_COLS || ncols > 64)
+		return FS_ERRNO__CORRUPT;
+	if (n > FST_MAX_CHUNK_EVENTS)
+		return FS_ERRNO__TOO_LARGE;
+	/* each event takes at least one byte in each of the first five columns */
+	if (n > ibuf_left(b) / 5)
+		return FS_ERRNO__CORRUPT;
+	for (uint64_t c = 0; c < ncols; c++) {
+		uint64_t len = ibuf_uv(b);
+
+		if (b->bad || len > ibuf_left(b))
+			return FS_ERRNO__CORRUPT;
+		if (c < NR_COLS) {
+			col[c].p = b->p;
+			col[c].end = b->p + len;
+			col[c].bad = false;
+		}
+		b->p += len;	/* columns beyond NR_COLS come from a newer writer: skipped */
+	}
+	if (n > *capp) {
+		ev = realloc(*evp, n * sizeof(*ev));
+		if (!ev)
+			return -ENOMEM;
+		*evp = ev;
+		*capp = (uint32_t)n;
+	}
+	ev = *evp;
+	memset(slots, 0, sizeof(slots));
+	for (uint64_t i = 0; i < n; i++) {
+		struct trace_event *e = &ev[i];
+		uint64_t head = ibuf_uv(&col[COL_HEAD]);
+		uint64_t m = ibuf_uv(&col[COL_MASK]);
+		struct slot *s;
+
+		if (head >> 5 > UINT32_MAX)
+			return FS_ERRNO__CORRUPT;
+		memset(e, 0, sizeof(*e));
+		e->seq = *first_seq + i;
+		e->kind = head & 31;
+		e->cpu = (uint32_t)(head >> 5);
+		s = &slots[e->cpu & (NR_SLOTS - 1)];
+		ts += (uint64_t)ibuf_sv(&col[COL_TS]);
+		e->ts_ns = ts;
+		e->pid = (uint32_t)((int64_t)s->pid + ibuf_sv(&col[COL_PID]));
+		s->pid = e->pid;
+		e->pfn = s->pfn + (uint64_t)ibuf_sv(&col[COL_PFN]);
+		s->pfn = e->pfn;
+		e->mt = -1;
+		e->fallback_mt = -1;
+		e->zone = TRACE_ZONE_UNKNOWN;
+		if (m & FST_EV_ORDER)
+			e->order = ibuf_u8(&col[COL_SMALL]);
+		if (m & FST_EV_FALLBACK_ORDER)
+			e->fallback_order = ibuf_u8(&col[COL_SMALL]);
+		if (m & FST_EV_FLAGS)
+			e->flags = ibuf_u8(&col[COL_SMALL]);
+		if (m & FST_EV_MT)
+			e->mt = (int8_t)ibuf_u8(&col[COL_SMALL]);
+		if (m & FST_EV_FALLBACK_MT)
+			e->fallback_mt = (int8_t)ibuf_u8(&col[COL_SMALL]);
+		if (m & FST_EV_GFP)
+			e->gfp = ibuf_uv(&col[COL_GFP]);
+		if (m & FST_EV_ZONE)
+			e->zone = u16_or_bad(&col[COL_WIDE]);
+		if (m & FST_EV_AUX)
+			e->aux = ibuf_uv(&col[COL_WIDE]);
+		if (m & FST_EV_AUX2)
+			e->aux2 = ibuf_u32(&col[COL_WIDE]);
+		if (m & FST_EV_STACK)
+			e->stack_id = ibuf_u32(&col[COL_WIDE]);
+	}
+	for (int c = 0; c < NR_COLS; c++)
+		if (col[c].bad)
+			return FS_ERRNO__CORRUPT;
+	*np = (uint32_t)n;
+	return 0;
+}
