@@ -702,6 +702,58 @@ static void test_predict_alloc(void **state)
 	}
 }
 
+/* what-if tunables: fallback table, pageblock_order, watermark_boost_factor, pcp batch/high */
+static void test_tunables(void **state)
+{
+	for (int p = 0; p < 4; p++) {
+		struct buddy_config c;
+		struct buddy_zone_config zc = { .name = "Normal", .zone_type = BUDDY_ZONE_NORMAL, .spanned = 64,
+						.wmark_high = 8 };
+		struct buddy_model *m;
+		struct buddy_take tk;
+		struct buddy_zone_stats st;
+		struct buddy_pcp_stats ps;
+		int err;
+
+		buddy_config_init(&c);
+		buddy_profile_by_name(prof_names[p], &c.profile);
+		c.nr_orders = 5;
+		c.pageblock_order = 3;
+		c.nr_zones = 1;
+		c.zones = &zc;
+		c.tun.pageblock_order = 2;		/* 16 blocks of 4 */
+		c.tun.override_fallbacks = true;	/* Movable falls back to Unmovable only */
+		c.tun.fallbacks[BUDDY_MT_UNMOVABLE][0] = BUDDY_MT_RECLAIMABLE;
+		c.tun.fallbacks[BUDDY_MT_UNMOVABLE][1] = BUDDY_MT_MOVABLE;
+		c.tun.fallbacks[BUDDY_MT_MOVABLE][0] = BUDDY_MT_UNMOVABLE;
+		c.tun.fallbacks[BUDDY_MT_MOVABLE][1] = -1;
+		c.tun.fallbacks[BUDDY_MT_RECLAIMABLE][0] = BUDDY_MT_UNMOVABLE;
+		c.tun.fallbacks[BUDDY_MT_RECLAIMABLE][1] = BUDDY_MT_MOVABLE;
+		c.tun.watermark_boost_factor = 0;
+		c.tun.pcp_batch = 5;
+		c.tun.pcp_high = 20;
+		m = buddy_new(&c, &err, NULL, 0);
+		assert_non_null(m);
+		assert_int_equal(buddy_pageblock_order(m), 2);
+		assert_int_equal(buddy_pcp_stats(m, 0, 0, &ps), 0);
+		assert_int_equal(ps.batch, 5);
+		assert_int_equal(ps.high, 20);
+		assert_int_equal(buddy_seed_pageblock(m, 0, BUDDY_MT_RECLAIMABLE, false), 0);
+		assert_int_equal(buddy_seed_pageblock(m, 4, BUDDY_MT_UNMOVABLE, false), 0);
+		assert_int_equal(buddy_seed_free_block(m, 0, 2, BUDDY_MT_RECLAIMABLE), 0);
+		assert_int_equal(buddy_seed_free_block(m, 4, 2, BUDDY_MT_UNMOVABLE), 0);
+		check_ok(m);
+		/* with the kernel's table Reclaimable would come first */
+		assert_int_equal(buddy_rmqueue(m, 0, 2, BUDDY_MT_MOVABLE, BUDDY_ALLOC_KSWAPD, BUDDY_RMQ_BUDDY, NULL, &tk), 0);
+		assert_int_equal(tk.pfn, 4);
+		assert_int_equal(tk.fallback_mt, BUDDY_MT_UNMOVABLE);
+		assert_int_equal(buddy_zone_stats(m, 0, &st), 0);
+		assert_int_equal(st.watermark_boost, 0);
+		check_ok(m);
+		buddy_free_model(m);
+	}
+}
+
 /* ---- profiles ------------------------------------------------------------------------------------- */
 
 static void test_profiles(void **state)
@@ -790,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_follow_primitives),
 		cmocka_unit_test(test_apply_fallback),
 		cmocka_unit_test(test_isolate),
+		cmocka_unit_test(test_tunables),
 		cmocka_unit_test(test_predict_alloc),
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_mt_mapping),
