@@ -266,7 +266,8 @@ const struct cmd_desc cmd_workload_desc = {
 	.name = "workload",
 	.run = run,
 	.summary = "run a built-in deterministic memory workload",
-	.usage = "fragment|thp|forks|mixed [--mem SIZE] [--seed N] [--duration S] [--dir DIR] [--json]",
+	.usage = "fragment|thp|forks|mixed [--mem SIZE] [--pipes SIZE] [--seed N] [--duration S] [--hold S]\n"
+		 "fragment|thp|forks|mixed [--dir DIR] [--forks N] [--dry-run] [--json] [--quiet]",
 	.help =
 	"Workloads (each fills, frees in a fixed pattern, then releases everything):\n"
 	"  fragment   page cache (64 KiB files) and anonymous memory, 3:1, interleaved by the\n"
@@ -283,7 +284,7 @@ const struct cmd_desc cmd_workload_desc = {
 	"  mixed      fill and holes, THP, pipes and forks in one run\n"
 	"\n"
 	"Options:\n"
-	"  --mem SIZE       budget (K/M/G suffixes); default 75% of MemAvailable, at most 4G;\n"
+	"  --mem SIZE       budget (K/M/G suffixes); default 75% of MemAvailable, at most 2G;\n"
 	"                   fragment writes 3/4 of it as files and 1/4 as anonymous memory\n"
 	"  --pipes SIZE     pipe buffers to fill (fragment, mixed). Default, as root: the larger\n"
 	"                   of half the budget (a quarter for mixed) and the free space of the\n"

@@ -36,7 +36,7 @@ enum workload_kind {
 
 /* Defaults and hard caps, documented in `fragscope help workload` and the README. */
 #define WORKLOAD_DEFAULT_MEM_PCT	75	/* of MemAvailable ... */
-#define WORKLOAD_DEFAULT_MEM_CAP	(4ULL << 30)	/* ... but at most 4 GiB */
+#define WORKLOAD_DEFAULT_MEM_CAP	(2ULL << 30)	/* ... but at most 2 GiB */
 #define WORKLOAD_MIN_MEM		(4ULL << 20)
 #define WORKLOAD_MAX_MEM_PCT		90	/* --mem + pipes beyond this share is refused */
 #define WORKLOAD_AUTO_PIPE_CAP_PCT	25	/* automatic pipe pressure never exceeds this */
