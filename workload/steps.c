@@ -125,9 +125,11 @@ int wl_setup_dir(struct wl_ctx *c)
 		for (size_t i = 0; i < nr && !ok; i++)
 			ok = make_dir_in(c->dir, sizeof(c->dir), bases[i]);
 		if (!ok) {
+			int e = errno;
+
 			pr_err("cannot create a folder for page-cache files in /tmp or /dev/shm: %s",
-			       strerror(errno));
-			return -errno;
+			       strerror(e));
+			return -e;
 		}
 	}
 	c->dir_created = true;
@@ -218,7 +220,7 @@ int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes)
 		if (!c->anon) {
 			ret = -errno;
 			pr_err("cannot map %llu MiB of anonymous memory: %s",
-			       (unsigned long long)(anon_bytes >> 20), strerror(errno));
+			       (unsigned long long)(anon_bytes >> 20), strerror(-ret));
 			return ret;
 		}
 	}
