@@ -228,6 +228,7 @@ int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes)
 		if (wl_should_stop(c))
 			break;
 		if (wl_rng_below(&c->rng, (nf - fi) + (na - ai)) < nf - fi) {
+			wl_seq(&c->res->sequence, 'f', fi);
 			ret = write_file(c, fi++);
 			if (ret > 0) {
 				wl_note(c, "'%s' is full after %llu files", c->dir,
@@ -239,6 +240,7 @@ int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes)
 				break;
 			}
 		} else {
+			wl_seq(&c->res->sequence, 'a', ai);
 			memcpy(c->anon + ai * WORKLOAD_CHUNK, c->buf, WORKLOAD_CHUNK);
 			ai++;
 			c->anon_chunks = ai;
@@ -596,9 +598,11 @@ int wl_thp(struct wl_ctx *c, uint64_t thp_bytes, uint64_t base_bytes)
 		if (wl_should_stop(c))
 			break;
 		if (wl_rng_below(&c->rng, (nt - ti) + (nb - bi)) < nt - ti) {
+			wl_seq(&c->res->sequence, 'h', ti);
 			touch_extent(thp + ti * HPAGE, HPAGE, 1);
 			ti++;
 		} else {
+			wl_seq(&c->res->sequence, 'b', bi);
 			touch_extent(base + bi * HPAGE, HPAGE, 1);
 			bi++;
 		}

@@ -101,6 +101,7 @@ struct workload_result {
 	unsigned pipe_rounds;		/* automatic pressure: fill rounds */
 	int64_t unmovable_free_end;	/* free bytes in unmovable blocks with the pipes full; -1 */
 	uint64_t forks;
+	uint64_t sequence;		/* FNV-1a of the order of the steps taken (seed-driven) */
 	uint64_t start_ns, end_ns;	/* CLOCK_MONOTONIC */
 	int pid;			/* the process that filled (children have their own) */
 	int nr_phases;
