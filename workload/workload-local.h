@@ -79,6 +79,7 @@ struct wl_ctx {
 	size_t nr_children, children_cap;
 
 	char *buf;			/* WORKLOAD_CHUNK bytes of seeded content */
+	char thp_restore[16];		/* THP mode to put back, when --enable-thp changed it */
 };
 
 uint64_t wl_now_ns(void);

@@ -564,6 +564,7 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 		jsonw_string_field(w, "thp_mode", r->thp_mode);
 	else
 		jsonw_null_field(w, "thp_mode");
+	jsonw_bool_field(w, "thp_switched", r->thp_switched);
 	jsonw_uint_field(w, "pipes", r->pipes);
 	jsonw_uint_field(w, "pipe_bytes", r->pipe_bytes);
 	jsonw_uint_field(w, "pipe_rounds", r->pipe_rounds);

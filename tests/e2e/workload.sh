@@ -84,6 +84,12 @@ if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2
   [ "$(jget "$TMP/out" "j['thp_bytes'] > 0")" = True ] || fail "thp: no huge page at all with THP enabled"
 fi
 check_clean "$TMP/out" $SEED
+mode=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [ -n "$mode" ] && [ "$mode" != never ]; then	# --enable-thp changes nothing then
+  expect_rc 0 $FRAGSCOPE workload thp --mem 16M --enable-thp --seed $SEED --json
+  [ "$(jget "$TMP/out" "j['thp_mode'], j['thp_switched']")" = "('$mode', False)" ] || fail "--enable-thp: $(cat "$TMP/out")"
+  grep -q "\[$mode\]" /sys/kernel/mm/transparent_hugepage/enabled || fail "--enable-thp changed the THP mode"
+fi
 expect_rc 0 $FRAGSCOPE workload forks --mem 64M --forks 100 --seed $SEED --json
 [ "$(jget "$TMP/out" "j['forks']")" = 100 ] || fail "forks: $(cat "$TMP/out")"
 check_clean "$TMP/out" $SEED
