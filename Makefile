@@ -194,6 +194,26 @@ distclean: clean
 help:
 	@sed -n '2,/^$$/s/^# //p' Makefile
 
+# ---- fuzzing (libFuzzer): make fuzz [FUZZ_TIME=seconds per target] ------------------------------
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_TIME ?= 60
+FUZZ_LIB_SRCS := $(wildcard traces/*.c util/*.c)
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard traces/*.h util/*.h)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	  -I. $(PKG_CFLAGS) -DFRAGSCOPE_VERSION='"$(VERSION)"' -DFRAGSCOPE_GIT_REV='"$(GIT_REV)"' \
+	  $< $(FUZZ_LIB_SRCS) $(PKG_LIBS) -lm -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+	  c=$(OUTPUT)/fuzz/corpus-$$(basename $$f); mkdir -p $$c; \
+	  for s in tests/data/traces/*.fst; do [ -e "$$s" ] && { printf '\000'; cat "$$s"; } > $$c/seed-$$(basename $$s); done; \
+	  echo "fuzz: $$f for $(FUZZ_TIME)s (corpus $$c)"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -print_final_stats=1 $$c || exit 1; \
+	done
+
 # ---- demo: the README's first command --------------------------------------------------------
 .PHONY: demo
 demo: $(BIN)

@@ -52,13 +52,21 @@ static void print_text(const struct workload_result *r)
 		       (unsigned long long)(r->anon_bytes >> 20),
 		       (unsigned long long)r->anon_chunks_freed);
 	if (p->thp_bytes)
-		printf("  THP: %llu MiB huge at peak, %llu extents freed\n",
-		       (unsigned long long)(r->thp_bytes >> 20),
+		printf("  THP: %llu MiB touched, %llu MiB huge at peak, %llu extents freed\n",
+		       (unsigned long long)(r->thp_touched >> 20), (unsigned long long)(r->thp_bytes >> 20),
 		       (unsigned long long)r->thp_extents_freed);
-	if (p->pipe_bytes)
-		printf("  pipes: %llu holding %llu MiB (asked %llu MiB%s)\n",
+	if (p->pipe_bytes && p->pipes_auto)
+		printf("  pipes: %llu holding %llu MiB (automatic: %u rounds, %llu MiB first, cap %llu MiB)\n",
 		       (unsigned long long)r->pipes, (unsigned long long)(r->pipe_bytes >> 20),
-		       (unsigned long long)(p->pipe_bytes >> 20), p->pipes_auto ? ", automatic" : "");
+		       r->pipe_rounds, (unsigned long long)(p->pipe_bytes >> 20),
+		       (unsigned long long)(p->pipe_cap >> 20));
+	else if (p->pipe_bytes)
+		printf("  pipes: %llu holding %llu MiB (asked %llu MiB)\n",
+		       (unsigned long long)r->pipes, (unsigned long long)(r->pipe_bytes >> 20),
+		       (unsigned long long)(p->pipe_bytes >> 20));
+	if (r->unmovable_free_end >= 0)
+		printf("  unmovable pageblocks held %llu MiB free with the pipes full\n",
+		       (unsigned long long)(r->unmovable_free_end >> 20));
 	if (p->forks)
 		printf("  forks: %llu children\n", (unsigned long long)r->forks);
 	for (int i = 0; i < r->nr_phases; i++)
@@ -87,9 +95,12 @@ static void print_plan(const struct workload_plan *p)
 		       (unsigned long long)(p->file_bytes >> 20), (unsigned long long)(p->anon_bytes >> 20));
 	if (p->thp_bytes)
 		printf("  THP %llu MiB\n", (unsigned long long)(p->thp_bytes >> 20));
-	if (p->pipe_bytes)
-		printf("  pipes %llu MiB%s\n", (unsigned long long)(p->pipe_bytes >> 20),
-		       p->pipes_auto ? " (automatic)" : "");
+	if (p->pipe_bytes && p->pipes_auto)
+		printf("  pipes %llu MiB first, then on while unmovable pageblocks have %llu MiB free, "
+		       "at most %llu MiB\n", (unsigned long long)(p->pipe_bytes >> 20),
+		       (unsigned long long)(WORKLOAD_PIPE_LOW >> 20), (unsigned long long)(p->pipe_cap >> 20));
+	else if (p->pipe_bytes)
+		printf("  pipes %llu MiB\n", (unsigned long long)(p->pipe_bytes >> 20));
 	if (p->forks)
 		printf("  forks %u, %u at a time\n", p->forks, p->fork_batch);
 }
@@ -195,16 +206,15 @@ static int run(int argc, char **argv)
 		pr_err("cannot read '/proc/meminfo': %s", strerror(-ret));
 		return 1;
 	}
-	if (plan.pipes_auto && plan.unmovable_free < 0 && !quiet)
-		pr_info("/proc/pagetypeinfo is not readable: pipe pressure is %llu MiB, "
-			"which may not exhaust the unmovable pageblocks",
+	if ((kind == WORKLOAD_FRAGMENT || kind == WORKLOAD_MIXED) && !o.pipes && plan.unmovable_free < 0)
+		pr_info("/proc/pagetypeinfo is not readable: pipe pressure is a fixed %llu MiB, "
+			"which may not use up the free space of the unmovable pageblocks",
 			(unsigned long long)(plan.pipe_bytes >> 20));
-	else if (plan.pipes_auto && plan.unmovable_free >= 0 &&
-		 plan.pipe_bytes < (uint64_t)plan.unmovable_free + WORKLOAD_PIPE_MARGIN)
+	else if (plan.pipes_auto && (uint64_t)plan.unmovable_free + WORKLOAD_PIPE_LOW >= plan.pipe_cap)
 		pr_warn("unmovable pageblocks hold %llu MiB free, more than the pipe cap of %llu MiB: "
 			"steals are unlikely (use --pipes)",
 			(unsigned long long)(plan.unmovable_free >> 20),
-			(unsigned long long)(plan.pipe_bytes >> 20));
+			(unsigned long long)(plan.pipe_cap >> 20));
 
 	res = calloc(1, sizeof(*res));
 	if (!res) {
@@ -274,10 +284,11 @@ const struct cmd_desc cmd_workload_desc = {
 	"Options:\n"
 	"  --mem SIZE       budget (K/M/G suffixes); default 75% of MemAvailable, at most 4G;\n"
 	"                   fragment writes 3/4 of it as files and 1/4 as anonymous memory\n"
-	"  --pipes SIZE     pipe buffers to fill (fragment, mixed); default: the larger of half\n"
-	"                   the budget (a quarter for mixed) and the free space of the unmovable\n"
-	"                   pageblocks (/proc/pagetypeinfo, root) plus 64M, the latter capped at\n"
-	"                   25% of MemAvailable\n"
+	"  --pipes SIZE     pipe buffers to fill (fragment, mixed). Default, as root: the larger\n"
+	"                   of half the budget (a quarter for mixed) and the free space of the\n"
+	"                   unmovable pageblocks (/proc/pagetypeinfo) plus 64M, then on, round\n"
+	"                   by round, while they still have 16M free, up to 25% of MemAvailable;\n"
+	"                   the summary says how much it took. Not root: half the budget\n"
 	"  --forks N        children to fork (forks, mixed; default from the budget: mem/256K,\n"
 	"                   mem/1M for mixed, 16..4096)\n"
 	"  --seed N         seed of the interleaving and the data (default 1)\n"

@@ -63,6 +63,32 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
+/*
+ * Recursion rescue. The kernel skips a tp_btf program that fires again on a CPU where it is
+ * already running (a softirq freeing pages while on_page_free runs) and only counts a
+ * recursion miss. mm_page_free and mm_page_alloc happen in interrupts, so each runs three
+ * programs in attach order: mark_* counts the event as pending for this task, on_* emits it and
+ * clears the count, rescue_* emits it if it is still pending, which happens exactly when the
+ * kernel skipped on_* because it was running underneath.
+ */
+struct busy {
+	__s32 free, alloc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct busy);
+} busy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CREC_NR_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rescued SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 1);		/* resized to 16384 with --stacks */
@@ -209,10 +235,52 @@ static __always_inline int migratetype_of_bits(long bits)
 
 /* ---- event programs ------------------------------------------------------------------------ */
 
+/* per task, not per CPU: on this kernel a task can move to another CPU between the programs of
+ * one tracepoint (and the kernel's per-CPU recursion counter can stay raised on the old one) */
+static __always_inline struct busy *get_busy(void)
+{
+	return bpf_task_storage_get(&busy, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline void count_rescue(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&rescued, &kind);
+
+	if (n)
+		*n += 1;
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(mark_page_alloc)
+{
+	struct busy *b = get_busy();
+
+	if (b)
+		b->alloc++;
+	return 0;
+}
+
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(on_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int mt)
 {
+	struct busy *b = get_busy();
+
 	emit(ctx, page, CREC_PAGE_ALLOC, order, mt, gfp, 0, -1, true);
+	if (b)
+		b->alloc = 0;
+	return 0;
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(rescue_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int mt)
+{
+	struct busy *b = get_busy();
+
+	if (b && b->alloc > 0) {
+		b->alloc--;
+		emit(ctx, page, CREC_PAGE_ALLOC, order, mt, gfp, 0, -1, true);
+		count_rescue(CREC_PAGE_ALLOC);
+	}
 	return 0;
 }
 
@@ -225,9 +293,36 @@ int BPF_PROG(on_page_alloc_zone_locked, struct page *page, unsigned int order, i
 }
 
 SEC("tp_btf/mm_page_free")
+int BPF_PROG(mark_page_free)
+{
+	struct busy *b = get_busy();
+
+	if (b)
+		b->free++;
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
 int BPF_PROG(on_page_free, struct page *page, unsigned int order)
 {
+	struct busy *b = get_busy();
+
 	emit(ctx, page, CREC_PAGE_FREE, order, -1, 0, 0, -1, false);
+	if (b)
+		b->free = 0;
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(rescue_page_free, struct page *page, unsigned int order)
+{
+	struct busy *b = get_busy();
+
+	if (b && b->free > 0) {
+		b->free--;
+		emit(ctx, page, CREC_PAGE_FREE, order, -1, 0, 0, -1, false);
+		count_rescue(CREC_PAGE_FREE);
+	}
 	return 0;
 }
 

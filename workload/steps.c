@@ -290,46 +290,39 @@ static void raise_nofile(struct wl_ctx *c)
 	}
 }
 
-/*
- * Fills pipes of WORKLOAD_PIPE_SIZE (F_SETPIPE_SZ) until `bytes` of pipe buffers are held.
- * Writes are non-blocking; the write end is closed once a pipe is full, the read end keeps
- * the buffers until cleanup. Limits met (fd limit, pipe-user-pages-soft) end the phase early
- * with a note.
- */
-int wl_pipes(struct wl_ctx *c, uint64_t bytes)
+/* Fills pipes until `bytes` of pipe buffers are held; false when a limit or a stop ended it. */
+static bool fill_pipes_to(struct wl_ctx *c, uint64_t bytes, bool *size_noted)
 {
-	bool size_noted = false;
-
-	wl_phase_begin(c, "pipes");
-	raise_nofile(c);
 	while (c->res->pipe_bytes < bytes) {
 		int fds[2];
 		int sz;
 		uint64_t want, held = 0;
 
 		if (wl_should_stop(c))
-			break;
+			return false;
 		if (c->nr_pipes == c->pipes_cap) {
 			size_t cap = c->pipes_cap ? c->pipes_cap * 2 : 256;
 			int *p = realloc(c->pipe_fds, cap * sizeof(*p));
 
-			if (!p)
-				return -ENOMEM;
+			if (!p) {
+				wl_note(c, "out of memory after %zu pipes", c->nr_pipes);
+				return false;
+			}
 			c->pipe_fds = p;
 			c->pipes_cap = cap;
 		}
 		if (pipe2(fds, O_NONBLOCK | O_CLOEXEC)) {
 			wl_note(c, "stopped at %zu pipes (%llu MiB): %s", c->nr_pipes,
 				(unsigned long long)(c->res->pipe_bytes >> 20), strerror(errno));
-			break;
+			return false;
 		}
 		sz = fcntl(fds[1], F_SETPIPE_SZ, (int)WORKLOAD_PIPE_SIZE);
 		if (sz < 0) {
 			sz = fcntl(fds[1], F_GETPIPE_SZ);
-			if (!size_noted)
+			if (!*size_noted)
 				wl_note(c, "F_SETPIPE_SZ %u: %s: pipes hold %d bytes",
 					WORKLOAD_PIPE_SIZE, strerror(errno), sz);
-			size_noted = true;
+			*size_noted = true;
 		}
 		want = bytes - c->res->pipe_bytes;
 		if (sz > 0 && want > (uint64_t)sz)
@@ -352,8 +345,50 @@ int wl_pipes(struct wl_ctx *c, uint64_t bytes)
 		if (!held) {
 			wl_note(c, "a pipe took no data after %llu MiB",
 				(unsigned long long)(c->res->pipe_bytes >> 20));
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Unmovable pressure: pipes of WORKLOAD_PIPE_SIZE (F_SETPIPE_SZ), written non-blocking; the
+ * write end is closed once a pipe is full, the read end keeps the buffers until cleanup.
+ *
+ * The kernel takes unmovable pages from the free space of unmovable pageblocks first and
+ * falls back to (steals from) movable ones only once that is used up. On a shared machine
+ * that free space changes all the time (other processes free slab, page tables and pipes
+ * into it; blocks claimed by earlier runs stay unmovable), so with `adaptive` the phase
+ * re-reads it after each round and fills on, by what is still free plus
+ * WORKLOAD_PIPE_MARGIN, until less than WORKLOAD_PIPE_LOW is free or `cap` is reached.
+ */
+int wl_pipes(struct wl_ctx *c, uint64_t bytes, uint64_t cap, bool adaptive)
+{
+	bool size_noted = false;
+	uint64_t target = bytes;
+
+	wl_phase_begin(c, "pipes");
+	raise_nofile(c);
+	for (;;) {
+		int64_t u;
+
+		c->res->pipe_rounds++;
+		if (!fill_pipes_to(c, target, &size_noted))
+			break;
+		u = wl_unmovable_free_now();
+		c->res->unmovable_free_end = u;
+		if (!adaptive || u < 0 || (uint64_t)u < WORKLOAD_PIPE_LOW)
+			break;
+		if (target >= cap) {
+			wl_note(c, "unmovable pageblocks still hold %llu MiB free with %llu MiB of pipes "
+				"(the cap)", (unsigned long long)(u >> 20),
+				(unsigned long long)(target >> 20));
 			break;
 		}
+		target += (uint64_t)u + WORKLOAD_PIPE_MARGIN;
+		target = (target + WORKLOAD_PIPE_SIZE - 1) / WORKLOAD_PIPE_SIZE * WORKLOAD_PIPE_SIZE;
+		if (target > cap)
+			target = cap;
 	}
 	wl_phase_end(c);
 	return 0;
@@ -543,7 +578,7 @@ int wl_thp(struct wl_ctx *c, uint64_t thp_bytes, uint64_t base_bytes)
 			touch_extent(base + bi * HPAGE, HPAGE, 1);
 			bi++;
 		}
-		c->res->anon_bytes += HPAGE;
+		c->res->thp_touched += HPAGE;
 	}
 	peak = anon_huge_bytes();
 	wl_phase_end(c);

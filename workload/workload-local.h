@@ -78,7 +78,7 @@ void wl_note(struct wl_ctx *c, const char *fmt, ...) __attribute__((format(print
 int wl_setup_dir(struct wl_ctx *c);
 int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes);
 int wl_holes(struct wl_ctx *c);
-int wl_pipes(struct wl_ctx *c, uint64_t bytes);
+int wl_pipes(struct wl_ctx *c, uint64_t bytes, uint64_t cap, bool adaptive);
 int wl_forks(struct wl_ctx *c, unsigned n, unsigned batch, uint64_t touch);
 int wl_thp(struct wl_ctx *c, uint64_t thp_bytes, uint64_t base_bytes);
 int wl_hold(struct wl_ctx *c, double seconds);
@@ -86,6 +86,8 @@ void wl_cleanup(struct wl_ctx *c);
 
 /* Reads a whole small /proc file into a malloc'd NUL-terminated buffer. */
 int wl_read_file(const char *path, char **out);
+/* Free bytes in unmovable pageblocks now (/proc/pagetypeinfo, root); -1 if unreadable. */
+int64_t wl_unmovable_free_now(void);
 /* MemAvailable in bytes from a /proc/meminfo text; -1 if absent. */
 int64_t wl_meminfo_available(const char *text);
 

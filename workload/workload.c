@@ -233,6 +233,18 @@ int64_t workload_pagetypeinfo_unmovable_free(const char *text)
 	return seen ? total : -1;
 }
 
+int64_t wl_unmovable_free_now(void)
+{
+	char *text = NULL;
+	int64_t v;
+
+	if (wl_read_file("/proc/pagetypeinfo", &text))
+		return -1;
+	v = workload_pagetypeinfo_unmovable_free(text);
+	free(text);
+	return v;
+}
+
 int workload_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
@@ -281,8 +293,25 @@ int workload_plan(enum workload_kind kind, const struct workload_opts *o,
 {
 	char *text = NULL;
 	int64_t avail;
-	uint64_t m, peak, held;
 	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ret = wl_read_file("/proc/meminfo", &text);
+	if (ret)
+		return ret;
+	avail = wl_meminfo_available(text);
+	free(text);
+	if (avail < 0)
+		return -ENODATA;
+	return workload_plan_for(kind, o, (uint64_t)avail, wl_unmovable_free_now(), p, err, errlen);
+}
+
+int workload_plan_for(enum workload_kind kind, const struct workload_opts *o,
+		      uint64_t mem_available, int64_t unmovable_free,
+		      struct workload_plan *p, char *err, size_t errlen)
+{
+	uint64_t m, peak, held;
 
 	if (err && errlen)
 		err[0] = '\0';
@@ -293,21 +322,8 @@ int workload_plan(enum workload_kind kind, const struct workload_opts *o,
 	p->seed = o->seed;
 	p->duration = o->duration > 0 ? o->duration : WORKLOAD_DEFAULT_DURATION;
 	p->hold = o->hold > 0 ? o->hold : 0;
-
-	ret = wl_read_file("/proc/meminfo", &text);
-	if (ret)
-		return ret;
-	avail = wl_meminfo_available(text);
-	free(text);
-	if (avail < 0)
-		return -ENODATA;
-	p->mem_available = (uint64_t)avail;
-
-	p->unmovable_free = -1;
-	if (!wl_read_file("/proc/pagetypeinfo", &text)) {
-		p->unmovable_free = workload_pagetypeinfo_unmovable_free(text);
-		free(text);
-	}
+	p->mem_available = mem_available;
+	p->unmovable_free = unmovable_free;
 
 	if (o->mem) {
 		m = o->mem;
@@ -381,24 +397,30 @@ int workload_plan(enum workload_kind kind, const struct workload_opts *o,
 		} else {
 			uint64_t want = pipe_base;
 
+			p->pipe_cap = p->mem_available / 100 * WORKLOAD_AUTO_PIPE_CAP_PCT;
+			if (p->pipe_cap < pipe_base)
+				p->pipe_cap = pipe_base;
 			if (p->unmovable_free >= 0) {
 				uint64_t need = (uint64_t)p->unmovable_free + WORKLOAD_PIPE_MARGIN;
-				uint64_t cap = p->mem_available / 100 * WORKLOAD_AUTO_PIPE_CAP_PCT;
 
-				if (need > cap)
-					need = cap;
+				if (need > p->pipe_cap)
+					need = p->pipe_cap;
 				if (need > want)
 					want = need;
+				p->pipes_auto = true;	/* closed loop, see wl_pipes() */
+			} else {
+				p->pipe_cap = want;
 			}
 			p->pipe_bytes = want;
-			p->pipes_auto = true;
 		}
 		p->pipe_bytes = (p->pipe_bytes + WORKLOAD_PIPE_SIZE - 1) / WORKLOAD_PIPE_SIZE *
 				WORKLOAD_PIPE_SIZE;
+		if (p->pipe_cap < p->pipe_bytes)
+			p->pipe_cap = p->pipe_bytes;
 	}
 
 	/* The peak: the whole fill, or what stays after the holes plus the pipes and THP. */
-	held = (p->file_bytes + p->anon_bytes) / 2 + p->thp_bytes + p->pipe_bytes;
+	held = (p->file_bytes + p->anon_bytes) / 2 + p->thp_bytes + p->pipe_cap;
 	peak = p->file_bytes + p->anon_bytes + p->thp_bytes;
 	if (held > peak)
 		peak = held;
@@ -433,6 +455,7 @@ int workload_run(const struct workload_plan *plan, const struct workload_opts *o
 
 	memset(res, 0, sizeof(*res));
 	res->plan = *plan;
+	res->unmovable_free_end = -1;
 	ctx_init(&c, plan, opts, res);
 	res->start_ns = wl_now_ns();
 	res->pid = (int)getpid();
@@ -451,14 +474,16 @@ int workload_run(const struct workload_plan *plan, const struct workload_opts *o
 		if (ret)
 			goto out;
 	}
+	/* Each step only while nothing failed and no stop (signal, --duration) came. */
+#define NEXT (!ret && !wl_should_stop(&c))
 	switch (plan->kind) {
 	case WORKLOAD_FRAGMENT:
 		ret = wl_fill(&c, plan->file_bytes, plan->anon_bytes);
-		if (!ret)
+		if (NEXT)
 			ret = wl_holes(&c);
-		if (!ret)
-			ret = wl_pipes(&c, plan->pipe_bytes);
-		if (!ret)
+		if (NEXT)
+			ret = wl_pipes(&c, plan->pipe_bytes, plan->pipe_cap, plan->pipes_auto);
+		if (NEXT)
 			ret = wl_forks(&c, plan->forks, plan->fork_batch, plan->fork_touch);
 		break;
 	case WORKLOAD_THP:
@@ -469,20 +494,21 @@ int workload_run(const struct workload_plan *plan, const struct workload_opts *o
 		break;
 	case WORKLOAD_MIXED:
 		ret = wl_fill(&c, plan->file_bytes, plan->anon_bytes);
-		if (!ret)
+		if (NEXT)
 			ret = wl_holes(&c);
-		if (!ret)
+		if (NEXT)
 			ret = wl_thp(&c, plan->thp_bytes, 0);
-		if (!ret)
-			ret = wl_pipes(&c, plan->pipe_bytes);
-		if (!ret)
+		if (NEXT)
+			ret = wl_pipes(&c, plan->pipe_bytes, plan->pipe_cap, plan->pipes_auto);
+		if (NEXT)
 			ret = wl_forks(&c, plan->forks, plan->fork_batch, plan->fork_touch);
 		break;
 	default:
 		ret = -EINVAL;
 	}
-	if (!ret && plan->hold > 0)
+	if (NEXT && plan->hold > 0)
 		ret = wl_hold(&c, plan->hold);
+#undef NEXT
 out:
 	wl_phase_begin(&c, "cleanup");
 	wl_cleanup(&c);
@@ -516,6 +542,7 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "anon_bytes", p->anon_bytes);
 	jsonw_uint_field(w, "thp_bytes", p->thp_bytes);
 	jsonw_uint_field(w, "pipe_bytes", p->pipe_bytes);
+	jsonw_uint_field(w, "pipe_cap", p->pipe_cap);
 	jsonw_bool_field(w, "pipes_auto", p->pipes_auto);
 	jsonw_uint_field(w, "forks", p->forks);
 	jsonw_uint_field(w, "fork_batch", p->fork_batch);
@@ -529,10 +556,13 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "files_unlinked", r->files_unlinked);
 	jsonw_uint_field(w, "anon_bytes", r->anon_bytes);
 	jsonw_uint_field(w, "anon_chunks_freed", r->anon_chunks_freed);
+	jsonw_uint_field(w, "thp_touched", r->thp_touched);
 	jsonw_uint_field(w, "thp_bytes", r->thp_bytes);
 	jsonw_uint_field(w, "thp_extents_freed", r->thp_extents_freed);
 	jsonw_uint_field(w, "pipes", r->pipes);
 	jsonw_uint_field(w, "pipe_bytes", r->pipe_bytes);
+	jsonw_uint_field(w, "pipe_rounds", r->pipe_rounds);
+	json_bytes_or_null(w, "unmovable_free_end", r->unmovable_free_end);
 	jsonw_uint_field(w, "forks", r->forks);
 	jsonw_float_field(w, "elapsed", (double)(r->end_ns - r->start_ns) / 1e9);
 	jsonw_uint_field(w, "start_mono_ns", r->start_ns);

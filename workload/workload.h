@@ -6,7 +6,10 @@
  * Deterministic in what they request: every size, count and the order of the steps derive
  * from the options (budget, seed, pipe pressure), which workload_plan() resolves once before
  * anything is allocated; the result echoes the resolved plan so a run can be repeated with the
- * same explicit options. Time only bounds a run (--duration), it never shapes it. Everything
+ * same explicit options. Time only bounds a run (--duration), it never shapes it. The one
+ * exception is automatic pipe pressure (no --pipes, root): it keeps filling pipes while the
+ * unmovable pageblocks still have free space (other processes free into them all the time),
+ * and reports how much it used, which --pipes then repeats exactly. Everything
  * a workload creates (files, a private tmpfs, mappings, pipes, children) is released before
  * workload_run() returns, also when it stops early on workload_request_stop() (SIGINT/SIGTERM
  * handlers call it) or on its deadline.
@@ -38,6 +41,7 @@ enum workload_kind {
 #define WORKLOAD_MAX_MEM_PCT		90	/* --mem + pipes beyond this share is refused */
 #define WORKLOAD_AUTO_PIPE_CAP_PCT	25	/* automatic pipe pressure never exceeds this */
 #define WORKLOAD_PIPE_MARGIN		(64ULL << 20)	/* beyond the unmovable free space */
+#define WORKLOAD_PIPE_LOW		(16ULL << 20)	/* "used up": less free than this */
 #define WORKLOAD_CHUNK			(64U << 10)	/* file size and anon chunk */
 #define WORKLOAD_PIPE_SIZE		(1U << 20)	/* F_SETPIPE_SZ target */
 #define WORKLOAD_DEFAULT_DURATION	60.0
@@ -68,8 +72,9 @@ struct workload_plan {
 	uint64_t file_bytes;		/* page cache to write, in WORKLOAD_CHUNK files */
 	uint64_t anon_bytes;		/* anonymous memory, in WORKLOAD_CHUNK chunks */
 	uint64_t thp_bytes;		/* MADV_HUGEPAGE memory (thp, mixed) */
-	uint64_t pipe_bytes;		/* pipe buffers to fill */
-	bool pipes_auto;
+	uint64_t pipe_bytes;		/* pipe buffers to fill (first round when automatic) */
+	uint64_t pipe_cap;		/* automatic: never more than this */
+	bool pipes_auto;		/* closed loop on the unmovable free space */
 	unsigned forks;			/* children to fork */
 	unsigned fork_batch;		/* children alive at once */
 	uint64_t fork_touch;		/* bytes each child touches (sparsely: page tables) */
@@ -88,9 +93,12 @@ struct workload_result {
 	bool private_tmpfs;		/* a tmpfs this run mounted (and unmounted) */
 	uint64_t files, file_bytes, files_unlinked;
 	uint64_t anon_bytes, anon_chunks_freed;
+	uint64_t thp_touched;		/* bytes touched by the THP phase (huge and base extents) */
 	uint64_t thp_bytes;		/* AnonHugePages of this process at its peak */
 	uint64_t thp_extents_freed;
 	uint64_t pipes, pipe_bytes;
+	unsigned pipe_rounds;		/* automatic pressure: fill rounds */
+	int64_t unmovable_free_end;	/* free bytes in unmovable blocks with the pipes full; -1 */
 	uint64_t forks;
 	uint64_t start_ns, end_ns;	/* CLOCK_MONOTONIC */
 	int pid;			/* the process that filled (children have their own) */
@@ -115,6 +123,11 @@ const char *workload_kind_name(enum workload_kind kind);
  */
 int workload_plan(enum workload_kind kind, const struct workload_opts *opts,
 		  struct workload_plan *plan, char *err, size_t errlen);
+
+/* The same from given figures: MemAvailable and the unmovable free space (-1: unknown). */
+int workload_plan_for(enum workload_kind kind, const struct workload_opts *opts,
+		      uint64_t mem_available, int64_t unmovable_free,
+		      struct workload_plan *plan, char *err, size_t errlen);
 
 /* Runs a plan. Returns 0 (also when stopped early: see res->timed_out/interrupted) or -errno. */
 int workload_run(const struct workload_plan *plan, const struct workload_opts *opts,

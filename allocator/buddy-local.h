@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * allocator/ internals: the model's state layout, shared by buddy*.c and visible to tests.
+ * Not part of the public API (allocator/buddy.h is).
+ */
+#ifndef FRAGSCOPE_BUDDY_LOCAL_H
+#define FRAGSCOPE_BUDDY_LOCAL_H
+
+#include "allocator/buddy.h"
+
+#define NIL UINT32_MAX
+
+/* Per page frame state: 16 bytes. Only block heads carry a state; pages inside a block are
+ * PS_NONE (so a split or merge touches only heads, as the kernel's PageBuddy does). */
+enum page_state {
+	PS_NONE = 0,	/* inside a block whose head is elsewhere */
+	PS_HOLE,	/* no memory (outside the zone span, or a hole) */
+	PS_FREE,	/* head of a free buddy block: order, mt = the list it is on */
+	PS_PCP,		/* head of a block on a pcp list: order, mt = list mt, cpu, cmt = 6.1 cached mt */
+	PS_ALLOC,	/* head of an allocated block: order, mt = owner's migratetype (or MT_UNKNOWN) */
+};
+
+#define MT_UNKNOWN 0xff
+
+struct bpage {
+	uint32_t next, prev;	/* intrusive list links (zone-relative indices), NIL = none */
+	uint8_t state;
+	uint8_t order;
+	uint8_t mt;
+	uint8_t cmt;
+	uint16_t cpu;
+	uint16_t pad;
+};
+
+struct flist {
+	uint32_t head, tail;
+	uint64_t nr;
+};
+
+/* pcp flags (6.7+) */
+#define PCPF_PREV_FREE_HIGH_ORDER 1
+#define PCPF_FREE_HIGH_BATCH 2
+
+struct bpcp {
+	int64_t count;		/* base pages on all lists */
+	int high, batch, high_min, high_max;
+	int free_factor;	/* 6.1 */
+	int free_count;		/* 6.12+ */
+	int alloc_factor;	/* 6.12+ */
+	int flags;
+	struct flist *lists;	/* nr_pcp_lists */
+};
+
+#define PB_ISOLATE_BIT 0x80	/* 6.18: isolate bit kept apart from the type */
+
+struct bzone {
+	char name[BUDDY_NAME_MAX];
+	uint32_t node, zone_type;
+	uint64_t start_pfn, end_pfn;	/* the span */
+	uint64_t base;			/* pfn of pages[0]: start aligned down to the max-order block */
+	uint64_t n;			/* pages[] length */
+	uint64_t present, managed;
+	struct bpage *pages;
+	uint8_t *pb;			/* pageblock types (roles), index (pfn - base) >> pageblock_order */
+	uint64_t nr_pb;
+	struct flist *free;		/* [order * BUDDY_MT_NR + mt] */
+	uint64_t nr_free[BUDDY_MAX_ORDERS];
+	int64_t free_pages_mt[BUDDY_MT_NR];	/* base pages on each type's lists */
+	uint64_t wmark[3];
+	uint64_t boost;
+	uint64_t lowmem_reserve[BUDDY_ZONE_NR_TYPES];
+	uint64_t nr_reserved_highatomic;
+	int64_t nr_isolate_pageblock;
+	bool boosted, below_high, reclaim_active;
+	struct bpcp *pcp;		/* [nr_cpus] */
+};
+
+struct jrec {
+	void *addr;
+	uint8_t size;
+	uint8_t old[16];
+};
+
+struct buddy_model {
+	struct buddy_profile prof;
+	unsigned nr_orders, max_order;	/* max_order = nr_orders - 1 (MAX_PAGE_ORDER) */
+	unsigned pbo;			/* pageblock_order */
+	uint64_t pb_nr;			/* pageblock_nr_pages */
+	unsigned costly;		/* PAGE_ALLOC_COSTLY_ORDER, capped to max_order */
+	unsigned thp_order;		/* pcp THP order, or 0xff if none */
+	unsigned nr_pcp_lists, nr_low_pcp_lists;
+	unsigned nr_cpus, nr_nodes, nr_zones;
+	struct bzone *zones;
+	int fallbacks[BUDDY_MT_PCPTYPES][BUDDY_MT_PCPTYPES - 1];
+	int boost_factor;
+	bool defrag_mode, mobility_disabled;
+	int kmt_to_role[64];		/* kernel number -> role (-2 unknown) */
+	int role_to_kmt[BUDDY_MT_NR];
+	/* observers and prediction */
+	buddy_observer_fn obs;
+	void *obs_ctx;
+	struct buddy_take *capture;	/* tracepoint-like events are also recorded here */
+	bool silent;			/* predicting: observers are not called */
+	int *zonelist;			/* [node * nr_zones + k]: zone indices in zonelist order */
+	bool journaling;
+	struct jrec *jr;
+	size_t jr_nr, jr_cap;
+	bool jr_oom;
+	/* relaxations set by follow-mode/resync operations */
+	bool relaxed_merge;		/* a resync/seed may have left mergeable buddies apart */
+	bool relaxed_hygiene;		/* free pages may sit on lists not matching their block */
+	char err[320];
+};
+
+#endif

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Follow-mode replay speed on the largest golden trace (events applied per second, best of 3)
+# against trace-cmd report decoding a kmem capture of the same six events (a trace.dat recorded
+# here around a pipe workload: trace-cmd cannot read our file, so its rate is measured on its
+# own capture of the same event stream). Without root/trace-cmd the peer part is skipped.
+set -uo pipefail
+FRAGSCOPE=${FRAGSCOPE:?}
+note() { echo "replay-bench: $*" >&2; }
+G=$(ls -S traces/golden/*.fst | head -1)
+best() {	# best of 3 wall-clock seconds of "$@"
+  local b=""
+  for _ in 1 2 3; do
+    local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
+    b=$(python3 -c "import sys; a=float(sys.argv[2])-float(sys.argv[1]); b=sys.argv[3]; print(a if not b or a<float(b) else b)" "$s" "$e" "$b")
+  done
+  echo "$b"
+}
+events=$("$FRAGSCOPE" replay --json "$G" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
+ours=$(best "$FRAGSCOPE" replay "$G")
+note "$G: $events events replayed in ${ours}s (best of 3, includes reading and seeding)"
+peer_rate=""
+if [ "$(id -u)" = 0 ] && command -v trace-cmd >/dev/null && [ -d /sys/kernel/tracing/events/kmem ]; then
+  T=$(mktemp -d "${FRAGSCOPE_TMP:-/tmp}/replay-bench.XXXX"); trap 'rm -rf "$T"' EXIT
+  args=""
+  for e in mm_page_alloc mm_page_free mm_page_free_batched mm_page_alloc_zone_locked mm_page_pcpu_drain mm_page_alloc_extfrag; do
+    args="$args -e kmem:$e"
+  done
+  ( cd "$T" && timeout 120 trace-cmd record -d --no-filter -b 65536 -o "$T/trace.dat" $args -- \
+      sh -c "dd if=/dev/zero bs=1M count=${REPLAY_BENCH_MB:-1200} 2>/dev/null | cat > /dev/null" ) >"$T/record.log" 2>&1
+  if [ -s "$T/trace.dat" ]; then
+    n=$(trace-cmd report "$T/trace.dat" 2>/dev/null | grep -c 'mm_page_')
+    peer=$(best sh -c "trace-cmd report '$T/trace.dat' > /dev/null")
+    note "trace-cmd report: $n events in ${peer}s"
+    peer_rate=$(python3 -c "import sys; print(int(sys.argv[1])/float(sys.argv[2]))" "$n" "$peer")
+  else
+    note "trace-cmd record failed; no peer figure"
+  fi
+else
+  note "no peer figure: needs root, trace-cmd and tracefs"
+fi
+python3 - "$events" "$ours" "$peer_rate" <<'PY'
+import sys
+e, o, p = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+rate = e / o
+if p:
+    print("bench replay_follow_rate %.0f events/s vs trace-cmd-report %.2f" % (rate, rate / float(p)))
+else:
+    print("bench replay_follow_rate %.0f events/s" % rate)
+PY
