@@ -266,7 +266,8 @@ const struct cmd_desc cmd_workload_desc = {
 	.name = "workload",
 	.run = run,
 	.summary = "run a built-in deterministic memory workload",
-	.usage = "fragment|thp|forks|mixed [--mem SIZE] [--seed N] [--duration S] [--dir DIR] [--json]",
+	.usage = "fragment|thp|forks|mixed [--mem SIZE] [--pipes SIZE] [--seed N] [--duration S] [--hold S]\n"
+		 "fragment|thp|forks|mixed [--dir DIR] [--forks N] [--dry-run] [--json] [--quiet]",
 	.help =
 	"Workloads (each fills, frees in a fixed pattern, then releases everything):\n"
 	"  fragment   page cache (64 KiB files) and anonymous memory, 3:1, interleaved by the\n"
@@ -276,13 +277,14 @@ const struct cmd_desc cmd_workload_desc = {
 	"             ones (mm_page_alloc_extfrag); then 32 forks\n"
 	"  thp        MADV_HUGEPAGE memory (order-9 faults) interleaved with base pages; free\n"
 	"             every other huge extent, split every fourth, free every other base chunk,\n"
-	"             then fault the freed huge extents again\n"
+	"             then fault the freed huge extents again (THP must not be 'never': kernels\n"
+	"             turn it off below 512 MiB of RAM, so use guests of 1G for this one)\n"
 	"  forks      a fork storm: children touching one page every 2 MiB (page tables and\n"
 	"             kernel stacks are unmovable), 64 alive at a time\n"
 	"  mixed      fill and holes, THP, pipes and forks in one run\n"
 	"\n"
 	"Options:\n"
-	"  --mem SIZE       budget (K/M/G suffixes); default 75% of MemAvailable, at most 4G;\n"
+	"  --mem SIZE       budget (K/M/G suffixes); default 75% of MemAvailable, at most 2G;\n"
 	"                   fragment writes 3/4 of it as files and 1/4 as anonymous memory\n"
 	"  --pipes SIZE     pipe buffers to fill (fragment, mixed). Default, as root: the larger\n"
 	"                   of half the budget (a quarter for mixed) and the free space of the\n"
@@ -302,6 +304,7 @@ const struct cmd_desc cmd_workload_desc = {
 	"  -q, --quiet      no progress messages, no text summary\n"
 	"\n"
 	"A run refuses to hold more than 90% of MemAvailable. SIGINT/SIGTERM stop it; it cleans\n"
-	"up and exits 128+signal. Every size and step follows from the options and the plan,\n"
+	"up and exits 128+signal. Stopped by --duration it exits 0 (timed_out in --json); 1 on\n"
+	"an error or when something could not be cleaned up. Every size and step follows from the options and the plan,\n"
 	"which --json echoes: pass them back explicitly to repeat a run.\n",
 };

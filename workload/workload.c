@@ -559,6 +559,10 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "thp_touched", r->thp_touched);
 	jsonw_uint_field(w, "thp_bytes", r->thp_bytes);
 	jsonw_uint_field(w, "thp_extents_freed", r->thp_extents_freed);
+	if (r->thp_mode[0])
+		jsonw_string_field(w, "thp_mode", r->thp_mode);
+	else
+		jsonw_null_field(w, "thp_mode");
 	jsonw_uint_field(w, "pipes", r->pipes);
 	jsonw_uint_field(w, "pipe_bytes", r->pipe_bytes);
 	jsonw_uint_field(w, "pipe_rounds", r->pipe_rounds);

@@ -36,7 +36,7 @@ enum workload_kind {
 
 /* Defaults and hard caps, documented in `fragscope help workload` and the README. */
 #define WORKLOAD_DEFAULT_MEM_PCT	75	/* of MemAvailable ... */
-#define WORKLOAD_DEFAULT_MEM_CAP	(4ULL << 30)	/* ... but at most 4 GiB */
+#define WORKLOAD_DEFAULT_MEM_CAP	(2ULL << 30)	/* ... but at most 2 GiB */
 #define WORKLOAD_MIN_MEM		(4ULL << 20)
 #define WORKLOAD_MAX_MEM_PCT		90	/* --mem + pipes beyond this share is refused */
 #define WORKLOAD_AUTO_PIPE_CAP_PCT	25	/* automatic pipe pressure never exceeds this */
@@ -96,6 +96,7 @@ struct workload_result {
 	uint64_t thp_touched;		/* bytes touched by the THP phase (huge and base extents) */
 	uint64_t thp_bytes;		/* AnonHugePages of this process at its peak */
 	uint64_t thp_extents_freed;
+	char thp_mode[16];		/* transparent_hugepage/enabled: always, madvise, never */
 	uint64_t pipes, pipe_bytes;
 	unsigned pipe_rounds;		/* automatic pressure: fill rounds */
 	int64_t unmovable_free_end;	/* free bytes in unmovable blocks with the pipes full; -1 */
