@@ -5,6 +5,8 @@
 #   make check      clean sanitizer build (-fsanitize=address,undefined -Werror) + tests + exit() grep
 #   make bench      benchmarks, one line per figure: bench NAME VALUE UNIT [vs PEER RATIO]
 #   make deps       install build dependencies with apt-get
+#   make static     ./fragscope-static, the reduced static build for the kernel lab's guests
+#   make lab        the kernel lab's full matrix in qemu (make lab-golden: traces/golden/ captures)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show full commands
 
@@ -65,9 +67,25 @@ LDFLAGS   += $(SANLDFLAGS)
 LDLIBS    := $(PKG_LIBS) -lm -lpthread
 
 # ---- sources ----------------------------------------------------------------------------------
-MODULES   := util allocator traces collector replay viz workload
+MODULES   := util allocator traces collector replay viz workload lab
 LIB_SRCS  := $(filter-out %.bpf.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 CMD_SRCS  := main.c $(wildcard cmd-*.c)
+
+# ---- STATIC=1 (`make static`): a reduced, statically linked fragscope for the lab's qemu guests.
+# Left out: import, view and render (libtracecmd has no static archive in Debian; ncurses and
+# cairo are not needed in a guest) and any source that includes their headers; those commands
+# then say "not available in this build" (cmd-unavailable.c). libbpf CO-RE makes the binary run
+# unchanged on the guests' 6.1 and 6.12 kernels.
+ifeq ($(STATIC),1)
+STATIC_CMDS := import view render
+STATIC_EXCL := $(foreach c,$(STATIC_CMDS),cmd-$(c).c) $(wildcard viz/*.c) \
+               $(shell grep -lE '^\#include <(trace-cmd/|ncurses|curses|cairo)' $(LIB_SRCS) $(CMD_SRCS) /dev/null 2>/dev/null)
+LIB_SRCS  := $(filter-out $(STATIC_EXCL),$(LIB_SRCS))
+CMD_SRCS  := $(filter-out $(STATIC_EXCL),$(CMD_SRCS))
+LDLIBS    := -ltracefs -ltraceevent -lbpf -lelf -lzstd -lz -lm -lpthread
+CFLAGS    += -DFRAGSCOPE_STATIC $(foreach c,$(STATIC_CMDS),-DFRAGSCOPE_WITHOUT_$(shell echo $(c) | tr a-z A-Z))
+LDFLAGS   += -static -s
+endif
 BPF_SRCS  := $(wildcard collector/*.bpf.c)
 SKELS     := $(patsubst collector/%.bpf.c,$(OUTPUT)/collector/%.skel.h,$(BPF_SRCS))
 LIB_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
@@ -150,6 +168,21 @@ install: $(BIN) man
 	  install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$$(basename $$m); done
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/fragscope"
 
+# the guest binary of `fragscope lab` (see STATIC=1 above): ./fragscope-static
+static:
+	$(Q)rm -f $(OUTPUT)/static/main.o	# its version string names the commit
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
+
+# the kernel lab's full matrix (6.1, 6.12 x 256M..1G x workloads; LAB_KERNELS, LAB_MEMS,
+# LAB_WORKLOADS narrow it), and the golden lab captures in traces/golden/ (tests/lab/matrix.sh)
+.PHONY: lab lab-golden
+lab: $(BIN) static
+	$(Q)FRAGSCOPE=./$(BIN) tests/lab/matrix.sh
+
+lab-golden: $(BIN) static
+	$(Q)LAB_GOLDEN=1 LAB_MEMS="$${LAB_MEMS:-256M 512M}" LAB_WORKLOADS="$${LAB_WORKLOADS:-fragment thp}" \
+	  FRAGSCOPE=./$(BIN) tests/lab/matrix.sh
+
 deps:
 	$(Q)scripts/deps.sh --install
 
@@ -159,7 +192,7 @@ clean:
 distclean: clean
 
 help:
-	@sed -n '2,10s/^# //p' Makefile
+	@sed -n '2,/^$$/s/^# //p' Makefile
 
 # ---- fuzzing (libFuzzer): make fuzz [FUZZ_TIME=seconds per target] ------------------------------
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))

@@ -21,6 +21,26 @@ static const char *const csv_columns =
 	"fallback_order,fallback_migratetype,fallback_migratetype_name,percpu_refill,"
 	"change_ownership,irq,zone,zone_name,aux,aux2,stack_id\n";
 
+/* gfp decoding is the costly part of a row; the same few values repeat: cache them. */
+#define GFP_CACHE 256
+static struct {
+	bool valid;
+	uint64_t gfp;
+	char str[1024];
+} gfp_cache[GFP_CACHE];
+
+static const char *gfp_str(const struct trace_header *h, uint64_t gfp)
+{
+	unsigned int slot = (unsigned int)((gfp * 0x9E3779B97F4A7C15ULL) >> 56) % GFP_CACHE;
+
+	if (!gfp_cache[slot].valid || gfp_cache[slot].gfp != gfp) {
+		trace_header_gfp_str(h, gfp, gfp_cache[slot].str, sizeof(gfp_cache[slot].str));
+		gfp_cache[slot].gfp = gfp;
+		gfp_cache[slot].valid = true;
+	}
+	return gfp_cache[slot].str;
+}
+
 /* CSV field: quoted only when it holds a comma, quote or newline. */
 static void csv_str(FILE *f, const char *s)
 {
@@ -47,10 +67,8 @@ static void row_csv(FILE *f, const struct trace_header *h, const struct trace_ev
 	const char *kn = trace_event_kind_name((enum trace_event_kind)e->kind);
 	const char *mtn = e->mt >= 0 ? trace_header_mt_name(h, e->mt) : NULL;
 	const char *fmtn = e->fallback_mt >= 0 ? trace_header_mt_name(h, e->fallback_mt) : NULL;
-	char gfp[1024] = "";
+	const char *gfp = e->kind == TEV_PAGE_ALLOC ? gfp_str(h, e->gfp) : "";
 
-	if (e->kind == TEV_PAGE_ALLOC)
-		trace_header_gfp_str(h, e->gfp, gfp, sizeof(gfp));
 	fprintf(f, "%llu,%llu,%u,%u,", (unsigned long long)e->seq, (unsigned long long)e->ts_ns, e->cpu, e->pid);
 	if (kn)
 		fputs(kn, f);
@@ -86,7 +104,7 @@ static void row_csv(FILE *f, const struct trace_header *h, const struct trace_ev
 static void row_jsonl(FILE *f, const struct trace_header *h, const struct trace_event *e)
 {
 	const char *kn = trace_event_kind_name((enum trace_event_kind)e->kind);
-	char gfp[1024], kbuf[16];
+	char kbuf[16];
 
 	if (!kn) {
 		snprintf(kbuf, sizeof(kbuf), "kind_%u", e->kind);
@@ -106,9 +124,8 @@ static void row_jsonl(FILE *f, const struct trace_header *h, const struct trace_
 		fprintf(f, ",\"order\":%u", e->order);
 	}
 	if (e->kind == TEV_PAGE_ALLOC) {
-		trace_header_gfp_str(h, e->gfp, gfp, sizeof(gfp));
 		fprintf(f, ",\"gfp\":%llu,\"gfp_flags\":", (unsigned long long)e->gfp);
-		json_print_string(f, gfp);
+		json_print_string(f, gfp_str(h, e->gfp));
 	}
 	if (e->mt >= 0) {
 		const char *n = trace_header_mt_name(h, e->mt);

@@ -105,7 +105,8 @@ const struct cmd_desc cmd_import_desc = {
 	.usage = "INPUT -o OUT.fst [--formats DIR] [--snapshot-proc] [--type trace-cmd|text]",
 	.help = "Converts a capture of the kmem page tracepoints into a trace file. INPUT is either\n"
 		"a trace-cmd trace.dat (read through libtracecmd and libtraceevent) or the text of\n"
-		"tracefs 'trace' / 'trace_pipe'; the type is detected from trace.dat's magic.\n"
+		"tracefs 'trace' / 'trace_pipe' (INPUT '-' reads text from standard input); the type is\n"
+		"detected from trace.dat's magic.\n"
 		"Fields are found by name in each tracepoint's own format, never by fixed offsets.\n"
 		"\n"
 		"  -o, --output OUT.fst     the trace file to write (required)\n"

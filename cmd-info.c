@@ -231,10 +231,14 @@ static void print_json(const char *path, struct trace_reader *r, const struct in
 		jsonw_end_object(w);
 		jsonw_uint_field(w, "recursion_misses", l->recursion_misses);
 	}
-	if (c->total)
+	jsonw_uint_field(w, "event_bytes", trace_reader_event_bytes(r));
+	if (c->total) {
 		jsonw_float_field(w, "bytes_per_event", (double)size / (double)c->total);
-	else
+		jsonw_float_field(w, "event_bytes_per_event", (double)trace_reader_event_bytes(r) / (double)c->total);
+	} else {
 		jsonw_null_field(w, "bytes_per_event");
+		jsonw_null_field(w, "event_bytes_per_event");
+	}
 	jsonw_bool_field(w, "truncated", st->truncated);
 	jsonw_uint_field(w, "bytes_unreadable", st->bytes_unreadable);
 	jsonw_uint_field(w, "corrupt_chunks", st->corrupt_chunks);
@@ -301,15 +305,23 @@ static void print_text(const char *path, struct trace_reader *r, const struct in
 	}
 	if ((v = trace_header_get(h, "import.source")))
 		printf("imported:   from %s\n", v);
-	if ((v = trace_header_get(h, "header.source")))
-		printf("header:     from the %s\n", !strcmp(v, "running-kernel") ?
-		       "kernel that ran the import, not necessarily the traced one" : v);
+	if ((v = trace_header_get(h, "header.source"))) {
+		const char *mode = trace_header_get(h, "capture.mode");
+		bool imported = mode && !strncmp(mode, "import", 6);
+
+		if (!strcmp(v, "running-kernel"))
+			printf("header:     read from the running kernel of the machine that wrote this file%s\n",
+			       imported ? " (an import: not necessarily the traced machine)" : "");
+		else
+			printf("header:     %s\n", v);
+	}
 	printf("snapshots:\n");
 	print_snapshot("start", trace_reader_snapshot(r, TRACE_SNAP_START));
 	print_snapshot("end", trace_reader_snapshot(r, TRACE_SNAP_END));
 	printf("events:     %llu", (unsigned long long)c->total);
 	if (c->total)
-		printf(", %.2f bytes/event", (double)size / (double)c->total);
+		printf(", %.2f bytes/event (file), %.2f in event chunks", (double)size / (double)c->total,
+		       (double)trace_reader_event_bytes(r) / (double)c->total);
 	printf("\n");
 	for (int k = 0; k <= TEV_KIND_MAX; k++) {
 		const char *name = trace_event_kind_name((enum trace_event_kind)k);

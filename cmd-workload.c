@@ -276,7 +276,8 @@ const struct cmd_desc cmd_workload_desc = {
 	"             ones (mm_page_alloc_extfrag); then 32 forks\n"
 	"  thp        MADV_HUGEPAGE memory (order-9 faults) interleaved with base pages; free\n"
 	"             every other huge extent, split every fourth, free every other base chunk,\n"
-	"             then fault the freed huge extents again\n"
+	"             then fault the freed huge extents again (THP must not be 'never': kernels\n"
+	"             turn it off below 512 MiB of RAM, so use guests of 1G for this one)\n"
 	"  forks      a fork storm: children touching one page every 2 MiB (page tables and\n"
 	"             kernel stacks are unmovable), 64 alive at a time\n"
 	"  mixed      fill and holes, THP, pipes and forks in one run\n"
@@ -302,6 +303,7 @@ const struct cmd_desc cmd_workload_desc = {
 	"  -q, --quiet      no progress messages, no text summary\n"
 	"\n"
 	"A run refuses to hold more than 90% of MemAvailable. SIGINT/SIGTERM stop it; it cleans\n"
-	"up and exits 128+signal. Every size and step follows from the options and the plan,\n"
+	"up and exits 128+signal. Stopped by --duration it exits 0 (timed_out in --json); 1 on\n"
+	"an error or when something could not be cleaned up. Every size and step follows from the options and the plan,\n"
 	"which --json echoes: pass them back explicitly to repeat a run.\n",
 };

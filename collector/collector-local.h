@@ -72,6 +72,7 @@ struct collector {
 	struct collector_zone *zones;
 	uint16_t zone_map[256];		/* record zone id -> header zone index */
 	int err;			/* first writer error while draining */
+	uint64_t last_ts;		/* the last real timestamp in ring order (sparse timestamps) */
 	bool attached;
 	struct collector_stats st;
 	struct collector_snapinfo snaps[TRACE_SNAP_MAX];
@@ -98,6 +99,13 @@ const volatile uint64_t *collector_snap_buf(struct collector *c);
 int collector_take_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which);
 
 uint64_t collector_page_to_pfn(const struct collector *c, uint64_t page);
+
+/* collector/kpageflags.c: the fallback snapshot; summary gets the one-line cross-check */
+int collector_kpageflags_snapshot(struct collector *c, const struct collector_zone *zones, uint32_t nr_zones,
+				  uint32_t nr_orders, struct trace_snapshot *s, char *summary, size_t summary_len);
+/* Cuts a run of free pages into the largest aligned blocks, calling emit for each. */
+int collector_split_run(uint64_t s, uint64_t e, uint32_t max_order, uint16_t zone,
+			int (*emit)(void *ctx, uint64_t pfn, uint16_t zone, uint8_t order), void *ctx);
 
 /* collector/ksyms.c: /proc/kallsyms text symbols; names are "func+0xoff", caller frees */
 void *collector_ksyms_load(void);

@@ -197,6 +197,7 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	skel->rodata->node_shift = c->ki.node_shift;
 	skel->rodata->node_mask = c->ki.node_mask;
 	skel->rodata->nr_zone_types = c->ki.max_nr_zones;
+	skel->rodata->ts_sparse_mask = c->opts.ts_sparse > 1 ? c->opts.ts_sparse - 1 : 0;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)c->opts.buffer_bytes);
 	if (c->opts.stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, STACK_MAP_ENTRIES);
@@ -294,6 +295,9 @@ int collector_header(struct collector *c, struct trace_header *h)
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)c->opts.buffer_bytes);
 	err |= trace_header_set(h, "capture.ring_buffer_bytes", buf);
 	err |= trace_header_set(h, "capture.stacks", c->opts.stacks ? "1" : "0");
+	err |= trace_header_set(h, "capture.recursion_rescue", c->opts.no_rescue ? "0" : "1");
+	snprintf(buf, sizeof(buf), "%u", c->opts.ts_sparse > 1 ? c->opts.ts_sparse : 1);
+	err |= trace_header_set(h, "capture.timestamp_every", buf);
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_isolate_bit);
 	err |= trace_header_set(h, "kernel.pageblock_isolate_bit", buf);
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_skip_bit);
@@ -337,7 +341,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		c->st.bad_records++;
 		return 0;
 	}
-	ev.ts_ns = r->ts;
+	/* sparse timestamps: an event without one happened after the last one stamped before it */
+	if (r->ts)
+		c->last_ts = r->ts;
+	ev.ts_ns = r->ts ? r->ts : c->last_ts;
 	ev.cpu = r->cpu;
 	ev.pid = r->pid;
 	ev.kind = kind;
@@ -398,8 +405,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	c->st.events++;
 	c->st.per_kind[kind]++;
 	if (!c->st.first_ts)
-		c->st.first_ts = r->ts;
-	c->st.last_ts = r->ts;
+		c->st.first_ts = ev.ts_ns;
+	c->st.last_ts = ev.ts_ns;
 	return 0;
 }
 
@@ -411,12 +418,17 @@ int collector_start(struct collector *c, struct trace_writer *w)
 		struct bpf_link **link;
 		const char *tp;
 	} progs[] = {
+		{ s->progs.mark_page_alloc, &s->links.mark_page_alloc, "mm_page_alloc" },
+		{ s->progs.mark_page_free, &s->links.mark_page_free, "mm_page_free" },
 		{ s->progs.on_page_alloc, &s->links.on_page_alloc, "mm_page_alloc" },
 		{ s->progs.on_page_alloc_zone_locked, &s->links.on_page_alloc_zone_locked, "mm_page_alloc_zone_locked" },
 		{ s->progs.on_page_free, &s->links.on_page_free, "mm_page_free" },
 		{ s->progs.on_page_free_batched, &s->links.on_page_free_batched, "mm_page_free_batched" },
 		{ s->progs.on_page_pcpu_drain, &s->links.on_page_pcpu_drain, "mm_page_pcpu_drain" },
 		{ s->progs.on_page_alloc_extfrag, &s->links.on_page_alloc_extfrag, "mm_page_alloc_extfrag" },
+		/* after their first programs: the kernel runs a tracepoint's probes in attach order */
+		{ s->progs.rescue_page_alloc, &s->links.rescue_page_alloc, "mm_page_alloc" },
+		{ s->progs.rescue_page_free, &s->links.rescue_page_free, "mm_page_free" },
 	};
 
 	c->w = w;
@@ -426,6 +438,10 @@ int collector_start(struct collector *c, struct trace_writer *w)
 		return -errno;
 	}
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		const char *name = bpf_program__name(progs[i].prog);
+
+		if (c->opts.no_rescue && (!strncmp(name, "mark_", 5) || !strncmp(name, "rescue_", 7)))
+			continue;
 		*progs[i].link = bpf_program__attach(progs[i].prog);
 		if (!*progs[i].link) {
 			int err = -errno;
@@ -455,7 +471,7 @@ int collector_poll(struct collector *c)
 static int read_losses(struct collector *c, struct trace_loss *l)
 {
 	int ncpu = (int)c->ki.nr_cpus, fd = bpf_map__fd(c->skel->maps.lost);
-	uint64_t *vals = calloc(ncpu, sizeof(uint64_t));
+	uint64_t *vals = calloc(ncpu, sizeof(uint64_t)), rescued = 0, misses = 0;
 	struct bpf_program *p;
 
 	memset(l, 0, sizeof(*l));
@@ -475,14 +491,31 @@ static int read_losses(struct collector *c, struct trace_loss *l)
 			l->total += vals[i];
 		}
 	}
+	/* recursion: misses of the first programs that their rescue programs did not cover (a
+	 * rescue program's own misses happen only while it runs, when the first one is free) */
+	fd = bpf_map__fd(c->skel->maps.rescued);
+	for (uint32_t k = 0; k < CREC_NR_KINDS; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			rescued += vals[i];
+	}
 	free(vals);
 	bpf_object__for_each_program(p, c->skel->obj) {
 		struct bpf_prog_info info = {};
 		uint32_t len = sizeof(info);
 
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
-			l->recursion_misses += info.recursion_misses;
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) != 0 || !info.recursion_misses)
+			continue;
+		pr_debug("%s: %llu recursion misses", bpf_program__name(p), (unsigned long long)info.recursion_misses);
+		if (strncmp(bpf_program__name(p), "on_", 3))
+			continue;
+		misses += info.recursion_misses;
 	}
+	if (rescued)
+		pr_debug("%llu events rescued from recursion", (unsigned long long)rescued);
+	c->st.rescued = rescued;
+	l->recursion_misses = misses > rescued ? misses - rescued : 0;
 	l->total += l->recursion_misses;
 	c->st.lost = l->total - l->recursion_misses;
 	c->st.recursion_misses = l->recursion_misses;
@@ -512,9 +545,12 @@ int collector_flush(struct collector *c)
 int collector_stop(struct collector *c)
 {
 	struct record_bpf *s = c->skel;
+	/* mark_* first (nothing becomes pending), rescue_* last (every on_* gone first) */
 	struct bpf_link **links[] = {
+		&s->links.mark_page_alloc, &s->links.mark_page_free,
 		&s->links.on_page_alloc, &s->links.on_page_alloc_zone_locked, &s->links.on_page_free,
 		&s->links.on_page_free_batched, &s->links.on_page_pcpu_drain, &s->links.on_page_alloc_extfrag,
+		&s->links.rescue_page_alloc, &s->links.rescue_page_free,
 	};
 	int err;
 
@@ -566,12 +602,28 @@ static int write_new_stacks(struct collector *c)
 			st.nr++;
 		st.ips = ips;
 		if (c->ksyms) {
+			uint32_t skip = 0;
+
 			for (uint32_t i = 0; i < st.nr; i++)
 				syms[i] = collector_ksyms_name(c->ksyms, ips[i]);
-			st.syms = syms;
+			/* drop the tracing machinery above the tracepoint's caller: our program,
+			 * bpf_trace_run*, __traceiter_* */
+			while (skip < st.nr && syms[skip] &&
+			       (!strncmp(syms[skip], "bpf_prog_", 9) || !strncmp(syms[skip], "bpf_trace_run", 13) ||
+				!strncmp(syms[skip], "__traceiter_", 12) || !strncmp(syms[skip], "__bpf_trace_", 12)))
+				skip++;
+			if (skip == st.nr)
+				skip = 0;
+			st.ips = ips + skip;
+			st.syms = syms + skip;
+			st.nr -= skip;
+			for (uint32_t i = 0; i < skip; i++) {
+				free(syms[i]);
+				syms[i] = NULL;
+			}
 		}
 		err = trace_writer_stack(c->w, &st);
-		for (uint32_t i = 0; i < st.nr; i++)
+		for (uint32_t i = 0; i < 64; i++)
 			free(syms[i]);
 		if (err)
 			return err;

@@ -25,13 +25,16 @@ struct collector_opts {
 	bool stacks;			/* kernel stack ids for allocations and extfrag events */
 	bool no_snapshot;		/* skip the BPF snapshot walks (pagetypeinfo counts only) */
 	bool kpageflags_snapshot;	/* force the /proc/kpageflags fallback snapshot */
+	bool no_rescue;			/* no recursion-rescue programs: cheaper, skipped events are lost */
+	uint32_t ts_sparse;		/* read the clock on 1 event in ts_sparse per CPU (power of two); 0/1 = all */
 };
 
 struct collector_stats {
 	uint64_t events;		/* events written (without markers) */
 	uint64_t per_kind[TEV_KIND_MAX + 1];
 	uint64_t lost;			/* ring-buffer reserve failures */
-	uint64_t recursion_misses;	/* summed over the programs */
+	uint64_t recursion_misses;	/* events the kernel skipped for recursion, not rescued */
+	uint64_t rescued;		/* events the rescue programs recorded instead */
 	uint64_t bad_records;		/* records that could not be decoded (unknown zone/page) */
 	uint64_t first_ts, last_ts;
 };

@@ -29,6 +29,8 @@ const volatile bool with_stacks = false;
 const volatile __u32 zone_shift = 0, zone_mask = 0;	/* page->flags >> zone_shift & zone_mask */
 const volatile __u32 node_shift = 0, node_mask = 0;
 const volatile __u32 nr_zone_types = 1;			/* MAX_NR_ZONES */
+/* --timestamps=sparse: read the clock on one event in (mask + 1) per CPU, 0 = every event */
+const volatile __u32 ts_sparse_mask = 0;
 
 /* From VMCOREINFO and BTF, filled after load by user space. */
 __u64 vmemmap_base = 0;		/* struct page array base (SPARSEMEM_VMEMMAP) */
@@ -62,6 +64,39 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
+
+/*
+ * Recursion rescue. The kernel skips a tp_btf program that fires again on a CPU where it is
+ * already running (a softirq freeing pages while on_page_free runs) and only counts a
+ * recursion miss. mm_page_free and mm_page_alloc happen in interrupts, so each runs three
+ * programs in attach order: mark_* counts the event as pending for this task, on_* emits it and
+ * clears the count, rescue_* emits it if it is still pending, which happens exactly when the
+ * kernel skipped on_* because it was running underneath.
+ */
+struct busy {
+	__s32 free, alloc;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct busy);
+} busy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CREC_NR_KINDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} rescued SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ts_count SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -113,6 +148,24 @@ static __always_inline __u8 page_zone_id(struct page *page)
 	return zone_of_flags(f);
 }
 
+/*
+ * The event's timestamp. bpf_ktime_get_ns() is the largest single cost of an event in a VM
+ * (a paravirtual clock read); with --timestamps=sparse only every (mask + 1)-th event of a CPU
+ * reads it and the others carry 0, which user space replaces by the last timestamp before them
+ * in ring order (the ring buffer's order is the global event order either way).
+ */
+static __always_inline __u64 event_ts(void)
+{
+	__u32 zero = 0, *n;
+
+	if (!ts_sparse_mask)
+		return bpf_ktime_get_ns();
+	n = bpf_map_lookup_elem(&ts_count, &zero);
+	if (!n || !((*n)++ & ts_sparse_mask))
+		return bpf_ktime_get_ns();
+	return 0;
+}
+
 static __always_inline void count_loss(__u32 kind)
 {
 	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
@@ -141,7 +194,7 @@ static __always_inline void fill(struct crec *r, __u64 ts, struct page *page, __
 static __always_inline void emit(void *ctx, struct page *page, __u8 kind, __u8 order, __s8 mt,
 				 __u32 gfp, __u8 forder, __s8 fmt, bool stack)
 {
-	__u64 ts = bpf_ktime_get_ns();
+	__u64 ts = event_ts();
 
 	if (!page)
 		kind |= CRECF_NO_PAGE;
@@ -209,10 +262,52 @@ static __always_inline int migratetype_of_bits(long bits)
 
 /* ---- event programs ------------------------------------------------------------------------ */
 
+/* per task, not per CPU: on this kernel a task can move to another CPU between the programs of
+ * one tracepoint (and the kernel's per-CPU recursion counter can stay raised on the old one) */
+static __always_inline struct busy *get_busy(void)
+{
+	return bpf_task_storage_get(&busy, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+static __always_inline void count_rescue(__u32 kind)
+{
+	__u64 *n = bpf_map_lookup_elem(&rescued, &kind);
+
+	if (n)
+		*n += 1;
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(mark_page_alloc)
+{
+	struct busy *b = get_busy();
+
+	if (b)
+		b->alloc++;
+	return 0;
+}
+
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(on_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int mt)
 {
+	struct busy *b = get_busy();
+
 	emit(ctx, page, CREC_PAGE_ALLOC, order, mt, gfp, 0, -1, true);
+	if (b)
+		b->alloc = 0;
+	return 0;
+}
+
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(rescue_page_alloc, struct page *page, unsigned int order, gfp_t gfp, int mt)
+{
+	struct busy *b = get_busy();
+
+	if (b && b->alloc > 0) {
+		b->alloc--;
+		emit(ctx, page, CREC_PAGE_ALLOC, order, mt, gfp, 0, -1, true);
+		count_rescue(CREC_PAGE_ALLOC);
+	}
 	return 0;
 }
 
@@ -225,9 +320,36 @@ int BPF_PROG(on_page_alloc_zone_locked, struct page *page, unsigned int order, i
 }
 
 SEC("tp_btf/mm_page_free")
+int BPF_PROG(mark_page_free)
+{
+	struct busy *b = get_busy();
+
+	if (b)
+		b->free++;
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
 int BPF_PROG(on_page_free, struct page *page, unsigned int order)
 {
+	struct busy *b = get_busy();
+
 	emit(ctx, page, CREC_PAGE_FREE, order, -1, 0, 0, -1, false);
+	if (b)
+		b->free = 0;
+	return 0;
+}
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(rescue_page_free, struct page *page, unsigned int order)
+{
+	struct busy *b = get_busy();
+
+	if (b && b->free > 0) {
+		b->free--;
+		emit(ctx, page, CREC_PAGE_FREE, order, -1, 0, 0, -1, false);
+		count_rescue(CREC_PAGE_FREE);
+	}
 	return 0;
 }
 

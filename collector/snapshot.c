@@ -25,6 +25,8 @@
 
 #define WALK_RETRIES 3
 
+static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which);
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -221,7 +223,47 @@ static int counts_from_pti(struct collector *c, const struct pti *p, struct trac
 	return 0;
 }
 
+/* The fallback: markers around a /proc/kpageflags read. */
+static int take_kpageflags_snapshot(struct collector *c, struct collector_snapinfo *si,
+				    enum trace_snapshot_which which)
+{
+	struct trace_snapshot *s = &si->snap;
+	int err;
+
+	trace_snapshot_release(s);
+	memset(s, 0, sizeof(*s));
+	s->which = which;
+	si->begin_id = c->next_marker++;
+	si->end_id = c->next_marker++;
+	si->begin_seen = si->end_seen = false;
+	err = emit_marker(c, si->begin_id);
+	if (!err)
+		err = collector_kpageflags_snapshot(c, c->zones, c->nr_zones, c->ki.nr_orders, s, si->summary,
+						    sizeof(si->summary));
+	if (!err)
+		err = emit_marker(c, si->end_id);
+	if (!err) {
+		pr_info("%s", si->summary);
+		si->taken = true;
+	}
+	return err;
+}
+
 int collector_take_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which)
+{
+	int err;
+
+	if (c->opts.kpageflags_snapshot)
+		return take_kpageflags_snapshot(c, si, which);
+	err = take_bpf_snapshot(c, si, which);
+	if (err && err != -ENOMEM) {
+		pr_warn("the BPF walk of the allocator failed (%s): falling back to /proc/kpageflags", strerror(-err));
+		err = take_kpageflags_snapshot(c, si, which);
+	}
+	return err;
+}
+
+static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which)
 {
 	struct trace_snapshot *s = &si->snap;
 	struct vec fb = { .elsz = sizeof(struct trace_free_block) };

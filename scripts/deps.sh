@@ -6,7 +6,8 @@ PKGS=(build-essential pkg-config clang llvm bpftool
       libbpf-dev libelf-dev zlib1g-dev libzstd-dev
       libtraceevent-dev libtracefs-dev libtracecmd-dev
       libncurses-dev libcairo2-dev libcmocka-dev
-      trace-cmd tmux python3)
+      trace-cmd tmux python3
+      qemu-system-x86 busybox-static xz-utils)	# the last three: fragscope lab (qemu guests)
 # package -> probe (pkg-config module or command)
 probe() {
   case "$1" in
@@ -28,6 +29,9 @@ probe() {
     trace-cmd) command -v trace-cmd >/dev/null ;;
     tmux) command -v tmux >/dev/null ;;
     python3) command -v python3 >/dev/null ;;
+    qemu-system-x86) command -v qemu-system-x86_64 >/dev/null ;;
+    busybox-static) dpkg -s busybox-static >/dev/null 2>&1 ;;
+    xz-utils) command -v xz >/dev/null ;;
     *) dpkg -s "$1" >/dev/null 2>&1 ;;
   esac
 }

@@ -147,6 +147,7 @@ static int imp_header(struct importer *im, const char *mode, struct tep_event *a
 	err = err ? err : trace_header_set(h, "import.source", im->in);
 	err = err ? err : trace_header_set(h, "import.time", buf);
 	err = err ? err : trace_header_set(h, "events.zone", "from the importing machine's zone spans");
+	err = err ? err : trace_header_set(h, "capture.clock", "the capture's trace clock (trace-cmd and tracefs default: local)");
 	if (!err && !im->opts->snapshot_proc)
 		err = trace_header_set(h, "snapshot.none", "the capture holds no snapshot");
 	return err;
@@ -793,10 +794,37 @@ static void bad_line(struct importer *im, uint64_t lineno, const char *why)
 			 (unsigned long long)lineno, why);
 }
 
+/* The start of the pid in "comm-PID [", "comm-PID (TGID) [" or "comm-PID (-----) [", where br
+ * points at the '['; NULL if the text before br is not like that. */
+static char *pid_start(char *line, char *br)
+{
+	char *b = br;
+
+	while (b > line && b[-1] == ' ')
+		b--;
+	if (b > line && b[-1] == ')') {
+		b--;
+		while (b > line && b[-1] != '(' && (isdigit((unsigned char)b[-1]) || b[-1] == '-' || b[-1] == ' '))
+			b--;
+		if (b == line || b[-1] != '(')
+			return NULL;
+		b--;
+		while (b > line && b[-1] == ' ')
+			b--;
+	}
+	if (b == line || !isdigit((unsigned char)b[-1]))
+		return NULL;
+	while (b > line && isdigit((unsigned char)b[-1]))
+		b--;
+	if (b == line || b[-1] != '-')
+		return NULL;
+	return b;
+}
+
 /* "  comm-123  [001] d..1.  4242.123456: mm_page_alloc: page=..." */
 static int text_line(struct text_ctx *c, char *line, uint64_t lineno)
 {
-	char *p = line, *br = NULL, *q, *name, *colon;
+	char *p = line, *br = NULL, *pidp = NULL, *q, *name, *colon;
 	unsigned long cpu, pid;
 	uint64_t sec, frac = 0;
 	int fdig = 0;
@@ -813,34 +841,24 @@ static int text_line(struct text_ctx *c, char *line, uint64_t lineno)
 		imp_lost(c->im, (uint32_t)cpu, lost);
 		return 0;
 	}
-	/* the CPU field: "[ddd]" after "comm-pid" and blanks */
+	/* the CPU field: "[ddd]" after "comm-pid", blanks and, with record-tgid, "(tgid)" */
 	for (q = p; (q = strchr(q, '[')); q++) {
-		char *r = q + 1, *b = q;
+		char *r = q + 1;
 
 		while (isdigit((unsigned char)*r))
 			r++;
 		if (r == q + 1 || *r != ']')
 			continue;
-		while (b > p && b[-1] == ' ')
-			b--;
-		if (b == q || b == p || !isdigit((unsigned char)b[-1]))
-			continue;
-		br = q;
-		break;
+		if ((pidp = pid_start(p, q))) {
+			br = q;
+			break;
+		}
 	}
 	if (!br) {
 		bad_line(c->im, lineno, "no 'comm-pid [CPU]' fields");
 		return 0;
 	}
-	q = br;
-	while (q > p && q[-1] == ' ')
-		q--;
-	while (q > p && isdigit((unsigned char)q[-1]))
-		q--;
-	if (q == p || q[-1] != '-') {
-		bad_line(c->im, lineno, "no 'comm-pid' field");
-		return 0;
-	}
+	q = pidp;
 	pid = strtoul(q, NULL, 10);
 	cpu = strtoul(br + 1, &q, 10);
 	q++;	/* ']' */
@@ -929,7 +947,7 @@ static int import_text(struct importer *im)
 	uint64_t lineno = 0;
 	int err = 0;
 
-	f = fopen(im->in, "r");
+	f = strcmp(im->in, "-") ? fopen(im->in, "r") : stdin;
 	if (!f)
 		return imp_err(im, -errno, "cannot open '%s': %s", im->in, strerror(errno));
 	c.tep = tep_alloc();
@@ -961,7 +979,8 @@ static int import_text(struct importer *im)
 	if (!err)
 		err = imp_finish(im);
 	free(line);
-	fclose(f);
+	if (f != stdin)
+		fclose(f);
 	for (int i = 0; i < c.nr_kinds; i++)
 		text_kind_release(&c.kinds[i]);
 	free(c.kinds);
@@ -974,9 +993,12 @@ enum trace_import_kind trace_import_detect(const char *path)
 {
 	static const unsigned char magic[] = { 0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g' };
 	unsigned char buf[sizeof(magic)];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 	ssize_t n;
 
+	if (!strcmp(path, "-"))
+		return TRACE_IMPORT_TEXT;	/* standard input: text (e.g. piped from trace_pipe) */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return TRACE_IMPORT_UNKNOWN;
 	n = read(fd, buf, sizeof(buf));
@@ -1011,6 +1033,8 @@ int trace_import(const char *in, const char *out, const struct trace_import_opts
 		errbuf[0] = '\0';
 	if (o.kind == TRACE_IMPORT_UNKNOWN)
 		o.kind = trace_import_detect(in);
+	if (!strcmp(in, "-") && o.kind != TRACE_IMPORT_TEXT)
+		return imp_err(&im, -EINVAL, "standard input can only be text");
 	stats->kind = o.kind;
 	switch (o.kind) {
 	case TRACE_IMPORT_TRACECMD:

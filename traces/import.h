@@ -42,7 +42,7 @@ struct trace_import_stats {
  * cannot be read). */
 enum trace_import_kind trace_import_detect(const char *path);
 
-/* Imports in into out. 0, or an error with errbuf holding a one-line message. */
+/* Imports in ("-" = text on standard input) into out. 0, or an error with errbuf holding a one-line message. */
 int trace_import(const char *in, const char *out, const struct trace_import_opts *opts,
 		 struct trace_import_stats *stats, char *errbuf, size_t errlen);
 

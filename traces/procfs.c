@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <event-parse.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 
 #include "traces/procfs.h"
 #include "util/errors.h"
@@ -692,6 +694,41 @@ const char *trace_tracefs_dir(void)
 	return NULL;
 }
 
+int trace_btf_pageblock_bits(struct trace_header *h)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int err = -ENOENT;
+
+	if (!btf)
+		return -errno;
+	for (uint32_t id = 1; id < btf__type_cnt(btf); id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+
+		if (!btf_is_enum(t) || strcmp(btf__name_by_offset(btf, t->name_off), "pageblock_bits"))
+			continue;
+		e = btf_enum(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++) {
+			const char *n = btf__name_by_offset(btf, e[i].name_off);
+			uint32_t v = (uint32_t)e[i].val, p2 = 1;
+
+			if (!strcmp(n, "NR_PAGEBLOCK_BITS")) {
+				h->nr_pageblock_bits = v;
+				err = 0;
+			} else if (!strcmp(n, "__NR_PAGEBLOCK_BITS")) {
+				/* 6.15+: NR_PAGEBLOCK_BITS = roundup_pow_of_two(__NR_PAGEBLOCK_BITS) */
+				while (p2 < v)
+					p2 <<= 1;
+				h->nr_pageblock_bits = p2;
+				err = 0;
+			}
+		}
+		break;
+	}
+	btf__free(btf);
+	return err;
+}
+
 int trace_header_from_running(struct trace_header *h)
 {
 	const char *tfs = trace_tracefs_dir();
@@ -706,6 +743,7 @@ int trace_header_from_running(struct trace_header *h)
 		err = trace_procfs_sysctls(h, NULL);
 	if (err)
 		return err;
+	trace_btf_pageblock_bits(h);	/* optional: no BTF leaves it 0 */
 	if (tfs) {
 		char p[256];
 		size_t len;

@@ -50,11 +50,15 @@ int trace_format_gfp_flags(struct trace_header *h, const char *format_text, size
 /* The same from an event libtraceevent already parsed (e.g. from a trace.dat). */
 int trace_format_gfp_flags_event(struct trace_header *h, struct tep_event *ev);
 
+/* NR_PAGEBLOCK_BITS of the running kernel from its BTF (enum pageblock_bits: NR_PAGEBLOCK_BITS,
+ * or __NR_PAGEBLOCK_BITS rounded up to a power of two as 6.15+ does). 0 or -errno. */
+int trace_btf_pageblock_bits(struct trace_header *h);
+
 /* The tracefs mount point: /sys/kernel/tracing if it is mounted there, else
  * /sys/kernel/debug/tracing, else NULL. */
 const char *trace_tracefs_dir(void);
 
-/* Everything above for the running machine: uname, zoneinfo, pagetypeinfo, sysctls, and the gfp
+/* Everything above for the running machine: uname, zoneinfo, pagetypeinfo, sysctls, BTF, and the gfp
  * names from tracefs (when readable). Sets header.source = running-kernel. */
 int trace_header_from_running(struct trace_header *h);
 

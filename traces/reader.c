@@ -29,6 +29,7 @@ struct sec {
 	uint32_t type;
 	uint64_t off;
 	uint64_t first_seq, nr, first_ts;	/* chunks: META_UNKNOWN until seen */
+	uint64_t len;				/* bytes in the file, section header included */
 };
 
 struct trace_reader {
@@ -281,6 +282,8 @@ static bool read_index(struct trace_reader *r)
 				goto bad;
 		}
 	}
+	for (size_t i = 0; i < r->nr_secs; i++)
+		r->secs[i].len = (i + 1 < r->nr_secs ? r->secs[i + 1].off : idx_off) - r->secs[i].off;
 	r->from_index = true;
 	return true;
 bad:
@@ -375,6 +378,7 @@ static int walk_sections(struct trace_reader *r)
 			err = add_sec(r, h.type, off);
 			if (err)
 				return err;
+			r->secs[r->nr_secs - 1].len = FST_SECTION_HDR_LEN + h.stored;
 		}
 		off += FST_SECTION_HDR_LEN + h.stored;
 	}
@@ -745,4 +749,13 @@ const struct trace_read_status *trace_reader_status(const struct trace_reader *r
 uint64_t trace_reader_file_size(const struct trace_reader *r)
 {
 	return r->size;
+}
+
+uint64_t trace_reader_event_bytes(const struct trace_reader *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->nr_chunks; i++)
+		n += r->secs[r->chunks[i]].len;
+	return n;
 }

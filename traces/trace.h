@@ -298,5 +298,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev);
 int trace_reader_seek(struct trace_reader *r, uint64_t seq);
 const struct trace_read_status *trace_reader_status(const struct trace_reader *r);
 uint64_t trace_reader_file_size(const struct trace_reader *r);
+/* Bytes of the file taken by event chunks (their section headers included). */
+uint64_t trace_reader_event_bytes(const struct trace_reader *r);
 
 #endif

@@ -530,6 +530,27 @@ static uint64_t anon_huge_bytes(void)
 	return kb << 10;
 }
 
+/* Records the THP mode ("always", "madvise", "never") and notes when it is off. */
+static void thp_mode(struct wl_ctx *c)
+{
+	char *text = NULL;
+	const char *open, *close;
+
+	if (wl_read_file("/sys/kernel/mm/transparent_hugepage/enabled", &text)) {
+		wl_note(c, "no /sys/kernel/mm/transparent_hugepage/enabled: no THP on this kernel");
+		return;
+	}
+	open = strchr(text, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (open && close && (size_t)(close - open - 1) < sizeof(c->res->thp_mode))
+		snprintf(c->res->thp_mode, sizeof(c->res->thp_mode), "%.*s", (int)(close - open - 1),
+			 open + 1);
+	if (!strcmp(c->res->thp_mode, "never"))
+		wl_note(c, "THP is off (transparent_hugepage/enabled is 'never'; kernels turn it off "
+			"below 512 MiB of RAM): no order-9 faults");
+	free(text);
+}
+
 static void touch_extent(char *p, size_t len, char v)
 {
 	for (size_t off = 0; off < len; off += 4096)
@@ -550,6 +571,7 @@ int wl_thp(struct wl_ctx *c, uint64_t thp_bytes, uint64_t base_bytes)
 
 	if (!nt)
 		return 0;
+	thp_mode(c);
 	wl_phase_begin(c, "thp-fill");
 	thp = map_anon(c, (size_t)(thp_bytes + HPAGE), -1);
 	if (!thp) {

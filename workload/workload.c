@@ -474,14 +474,16 @@ int workload_run(const struct workload_plan *plan, const struct workload_opts *o
 		if (ret)
 			goto out;
 	}
+	/* Each step only while nothing failed and no stop (signal, --duration) came. */
+#define NEXT (!ret && !wl_should_stop(&c))
 	switch (plan->kind) {
 	case WORKLOAD_FRAGMENT:
 		ret = wl_fill(&c, plan->file_bytes, plan->anon_bytes);
-		if (!ret)
+		if (NEXT)
 			ret = wl_holes(&c);
-		if (!ret)
+		if (NEXT)
 			ret = wl_pipes(&c, plan->pipe_bytes, plan->pipe_cap, plan->pipes_auto);
-		if (!ret)
+		if (NEXT)
 			ret = wl_forks(&c, plan->forks, plan->fork_batch, plan->fork_touch);
 		break;
 	case WORKLOAD_THP:
@@ -492,20 +494,21 @@ int workload_run(const struct workload_plan *plan, const struct workload_opts *o
 		break;
 	case WORKLOAD_MIXED:
 		ret = wl_fill(&c, plan->file_bytes, plan->anon_bytes);
-		if (!ret)
+		if (NEXT)
 			ret = wl_holes(&c);
-		if (!ret)
+		if (NEXT)
 			ret = wl_thp(&c, plan->thp_bytes, 0);
-		if (!ret)
+		if (NEXT)
 			ret = wl_pipes(&c, plan->pipe_bytes, plan->pipe_cap, plan->pipes_auto);
-		if (!ret)
+		if (NEXT)
 			ret = wl_forks(&c, plan->forks, plan->fork_batch, plan->fork_touch);
 		break;
 	default:
 		ret = -EINVAL;
 	}
-	if (!ret && plan->hold > 0)
+	if (NEXT && plan->hold > 0)
 		ret = wl_hold(&c, plan->hold);
+#undef NEXT
 out:
 	wl_phase_begin(&c, "cleanup");
 	wl_cleanup(&c);
@@ -556,6 +559,10 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "thp_touched", r->thp_touched);
 	jsonw_uint_field(w, "thp_bytes", r->thp_bytes);
 	jsonw_uint_field(w, "thp_extents_freed", r->thp_extents_freed);
+	if (r->thp_mode[0])
+		jsonw_string_field(w, "thp_mode", r->thp_mode);
+	else
+		jsonw_null_field(w, "thp_mode");
 	jsonw_uint_field(w, "pipes", r->pipes);
 	jsonw_uint_field(w, "pipe_bytes", r->pipe_bytes);
 	jsonw_uint_field(w, "pipe_rounds", r->pipe_rounds);

@@ -96,6 +96,7 @@ struct workload_result {
 	uint64_t thp_touched;		/* bytes touched by the THP phase (huge and base extents) */
 	uint64_t thp_bytes;		/* AnonHugePages of this process at its peak */
 	uint64_t thp_extents_freed;
+	char thp_mode[16];		/* transparent_hugepage/enabled: always, madvise, never */
 	uint64_t pipes, pipe_bytes;
 	unsigned pipe_rounds;		/* automatic pressure: fill rounds */
 	int64_t unmovable_free_end;	/* free bytes in unmovable blocks with the pipes full; -1 */

@@ -4,6 +4,7 @@
 # instance of our own; root only). One line per figure: bench NAME VALUE UNIT.
 # BENCH_WORKLOAD_MEM (default 1G) sets the budget of the fragment runs.
 set -uo pipefail
+PY=$(command -v /usr/bin/python3 || command -v python3)
 : "${FRAGSCOPE:?}"
 TMP=$(mktemp -d "${FRAGSCOPE_TMP:-/tmp}/bench-workload.XXXX")
 MEM=${BENCH_WORKLOAD_MEM:-1G}
@@ -15,7 +16,7 @@ trap cleanup EXIT
 # elapsed and fill rate of each workload at 256M (no root needed)
 for w in fragment thp forks mixed; do
   $FRAGSCOPE workload $w --mem 256M --pipes 64M --json >"$TMP/$w.json" || { echo "bench: workload $w failed" >&2; exit 1; }
-  python3 - "$TMP/$w.json" "$w" <<'EOF'
+  $PY - "$TMP/$w.json" "$w" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1])); w = sys.argv[2]
 print("bench workload_%s_256M_elapsed %.3f s" % (w, j["elapsed"]))
@@ -44,7 +45,7 @@ for mem in 64M $MEM; do
   echo 1 >$I/tracing_on
   $FRAGSCOPE workload fragment --mem $mem --json >"$TMP/f.json" || { echo "bench: fragment --mem $mem failed" >&2; exit 1; }
   echo 0 >$I/tracing_on
-  python3 - "$TMP/f.json" $I/trace $mem <<'EOF'
+  $PY - "$TMP/f.json" $I/trace $mem <<'EOF'
 import json, re, sys
 j = json.load(open(sys.argv[1])); mem = sys.argv[3]
 t0 = j["start_mono_ns"] / 1e9

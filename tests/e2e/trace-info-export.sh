@@ -13,6 +13,7 @@ assert ev["mm_page_alloc"] == 1894 and ev["mm_page_free"] == 785 and ev["mm_page
 assert ev["mm_page_alloc_extfrag"] == 0 and ev["mm_page_pcpu_drain"] == 0, ev
 assert j["events_total"] == 2825 and j["lost_total"] == 0
 assert 0 < j["bytes_per_event"] < 8, j["bytes_per_event"]
+assert 0 < j["event_bytes"] < j["file_size"] and j["event_bytes_per_event"] < j["bytes_per_event"]
 s = j["snapshots"]
 assert s["start"]["present"] is False and s["start"]["method"] == "none"
 assert s["end"]["method"] == "pagetypeinfo" and s["end"]["exact"] is False

@@ -42,6 +42,7 @@ CPU:1 [LOST 5 EVENTS]
 this line is not an event
           <idle>-0       [001] d.h2.   100.000003: mm_page_alloc: gfp_flags=none pfn=0x10 order=0 migratetype=0
           <idle>-0       [001] d.h2.   100.000004: sched_switch: prev_comm=x
+             qux-14      (     14) [002] .....   100.000005: mm_page_free: order=0 pfn=0x99
 TXT
 expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/fmt" -o "$TMP/t.fst"
 grep -q "1 lines did not parse; the first: '.*trace.txt': line 6" "$TMP/err" || fail "bad line not reported: $(cat "$TMP/err")"
@@ -49,8 +50,9 @@ expect_rc 0 $FRAGSCOPE export "$TMP/t.fst" -f jsonl
 python3 - "$TMP/out" <<'PY' || fail "fields not decoded through the given formats"
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
-assert len(r) == 3, r
-a, f, b = r
+assert len(r) == 4, r
+a, f, b, g = r
+assert g["pid"] == 14 and g["cpu"] == 2 and g["pfn"] == 0x99, g   # record-tgid column
 assert a["event"] == "mm_page_alloc" and a["pfn"] is None and a["order"] == 2 and a["migratetype"] == 1, a
 assert a["gfp"] == 0x130 and a["gfp_flags"] == "XY|0x100" and a["cpu"] == 3 and a["pid"] == 12, a
 assert a["irq"] is True and a["ts_ns"] == 100000001000, a
@@ -59,12 +61,42 @@ assert "irq" not in f
 assert b["gfp"] == 0 and b["pfn"] == 16 and b["pid"] == 0 and b["irq"] is True, b
 PY
 expect_rc 0 $FRAGSCOPE info "$TMP/t.fst" --json
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["lost_total"] == 5 and j["events_total"] == 3 and j["nr_gfp_flags"] == 3 and j["kv"]["capture.mode"] == "import-tracefs-text" and "tracepoint.mm_page_free.format" in j["kv"], j' "$TMP/out" || fail "info after text import"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["lost_total"] == 5 and j["events_total"] == 4 and j["nr_gfp_flags"] == 3 and j["kv"]["capture.mode"] == "import-tracefs-text" and "tracepoint.mm_page_free.format" in j["kv"], j' "$TMP/out" || fail "info after text import"
+# the same from standard input
+$FRAGSCOPE import - --formats "$TMP/fmt" -o "$TMP/stdin.fst" < "$TMP/trace.txt" >/dev/null 2>&1 || fail "import from stdin failed"
+expect_rc 0 $FRAGSCOPE export "$TMP/stdin.fst" -f jsonl
+[ "$(wc -l < "$TMP/out")" = 4 ] || fail "import from stdin: $(wc -l < "$TMP/out") events"
 # no formats for the events: they are skipped, with a warning
 mkdir -p "$TMP/empty"
 expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/empty" -o "$TMP/e.fst"
 grep -q "no format file for 'kmem:mm_page_alloc'" "$TMP/err" || fail "no warning for missing formats: $(cat "$TMP/err")"
 grep -q "0 events" "$TMP/out" || fail "events imported without formats"
+# mangled lines (bytes changed, cut, stretched) are counted as bad lines, never a crash
+python3 - "$TMP/trace.txt" "$TMP/mangled.txt" <<'PY'
+import random, sys
+random.seed(7)
+lines = [l.rstrip("\n") for l in open(sys.argv[1]) if not l.startswith("#")]
+out = []
+for i in range(5000):
+    l = list(random.choice(lines))
+    for _ in range(random.randint(1, 4)):
+        op = random.random()
+        p = random.randrange(len(l) + 1)
+        if op < 0.4 and l:
+            l[min(p, len(l) - 1)] = chr(random.choice([0x20, 0x2d, 0x3a, 0x3d, 0x5b, 0x5d, 0x7c, 0x30, 0x78, 0x41, 0xff]))
+        elif op < 0.6:
+            l = l[:p]
+        elif op < 0.8:
+            l[p:p] = random.choice(["9" * 600, "|" * 300, "=", " [", "]: ", "0x", "-1"])
+        else:
+            del l[p:p + random.randint(1, 20)]
+    out.append("".join(l))
+open(sys.argv[2], "w", encoding="latin-1").write("\n".join(out) + "\n")
+PY
+expect_rc 0 $FRAGSCOPE import "$TMP/mangled.txt" --formats "$TMP/fmt" -o "$TMP/m.fst"
+grep -q "lines did not parse" "$TMP/err" || fail "mangled lines not reported"
+expect_rc 0 $FRAGSCOPE info "$TMP/m.fst"
+
 expect_rc 2 $FRAGSCOPE import "$TMP/trace.txt"
 expect_rc 1 $FRAGSCOPE import "$TMP/nonexistent.txt" -o "$TMP/n.fst"
 [ ! -e "$TMP/n.fst" ] || fail "a failed import left its output behind"

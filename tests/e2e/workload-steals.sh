@@ -1,6 +1,7 @@
 # `fragscope workload fragment` makes this kernel fall back: its pipe phase must produce
 # kmem:mm_page_alloc_extfrag events, counted with a tracefs instance of our own (root only).
 . "$(dirname "$0")/lib.sh"
+PY=$(command -v /usr/bin/python3 || command -v python3)
 need_root "tracefs"
 
 T=/sys/kernel/tracing
@@ -31,7 +32,7 @@ echo 0 >$I/tracing_on
 cp "$TMP/out" "$TMP/run.json"
 cp $I/trace "$TMP/trace"
 
-python3 - "$TMP/run.json" "$TMP/trace" <<'EOF'
+$PY - "$TMP/run.json" "$TMP/trace" <<'EOF'
 import json, re, sys
 j = json.load(open(sys.argv[1]))
 pid = j["pid"]

@@ -2,16 +2,25 @@
 # (files, mounts, children), SIGTERM, --dir, usage errors, and a run as an unprivileged user.
 . "$(dirname "$0")/lib.sh"
 
-# jget FILE EXPR: a value from a JSON file (python3 is a build dependency)
-jget() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+# jget FILE EXPR: a value from a JSON file (python3 is a build dependency; Debian's own is
+# preferred to a wrapper such as a pyenv shim, which costs half a second a call)
+PY=$(command -v /usr/bin/python3 || command -v python3)
+jget() { $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 # no process whose command line holds this run's unique seed may survive it
 SEED=$((900000 + $$ % 99999))
 no_leftover_procs() {
-  local p
-  for p in /proc/[0-9]*; do
-    tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "--seed $1" && fail "process ${p#/proc/} of seed $1 still runs"
-  done
-  return 0
+  SEED_ARG="--seed $1" $PY - <<'PY' || fail "a process of seed $1 still runs"
+import os, sys
+want = os.environ["SEED_ARG"].split()
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open("/proc/%s/cmdline" % pid, "rb").read().decode(errors="replace").split("\0")
+    except OSError:
+        continue
+    if any(argv[i:i + 2] == want for i in range(len(argv))):
+        print("process %s: %s" % (pid, " ".join(argv)))
+        sys.exit(1)
+PY
 }
 check_clean() {	# JSON file: cleaned up, folder gone, no mount left, no process left
   local j=$1 dir

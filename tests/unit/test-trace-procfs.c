@@ -225,6 +225,8 @@ static void test_running_machine(void **state)
 	assert_string_equal(trace_header_get(&h, "header.source"), "running-kernel");
 	if (trace_tracefs_dir())
 		assert_true(h.nr_gfp_flags > 10);
+	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+		assert_true(h.nr_pageblock_bits == 4 || h.nr_pageblock_bits == 8);
 	trace_header_release(&h);
 }
 
