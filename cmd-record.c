@@ -148,6 +148,7 @@ static int run(int argc, char **argv)
 		{ "no-compress", no_argument, NULL, 'Z' },
 		{ "no-rescue", no_argument, NULL, 'R' },
 		{ "snapshot", required_argument, NULL, 'S' },
+		{ "timestamps", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -189,6 +190,12 @@ static int run(int argc, char **argv)
 			break;
 		case 'R':
 			copts.no_rescue = true;
+			break;
+		case 'T':
+			if (!strcmp(optarg, "sparse"))
+				copts.ts_sparse = 16;
+			else if (strcmp(optarg, "exact"))
+				return cmd_usage_error(&cmd_record_desc, "bad timestamps '%s' (exact or sparse)", optarg);
 			break;
 		case 'S':
 			if (!strcmp(optarg, "kpageflags"))
@@ -384,6 +391,9 @@ const struct cmd_desc cmd_record_desc = {
 	"      --no-compress   write chunks without zstd\n"
 	"      --no-rescue     do not attach the recursion-rescue programs (cheaper; events the\n"
 	"                      kernel skips while a program runs are then lost, and counted)\n"
+	"      --timestamps T  exact (default): every event reads the clock; sparse: one event in 16\n"
+	"                      per CPU does, the others take the last timestamp before them (order is\n"
+	"                      exact either way; cheaper where the clock is slow, as in VMs)\n"
 	"      --snapshot M    how to read the allocator's state: bpf (default: pageblock types, free\n"
 	"                      lists in order, per-cpu lists) or kpageflags (the fallback: free blocks\n"
 	"                      from /proc/kpageflags, no types or order; used when the BPF walk fails)\n"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/errors.h"
 
@@ -217,7 +218,7 @@ static void change_pageblock_range(struct buddy_model *m, struct bzone *z, uint3
 
 /* ---- intrusive lists --------------------------------------------------------------------------------- */
 
-static void l_add(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i, bool tail)
+static inline __attribute__((always_inline)) void l_add(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i, bool tail)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -251,7 +252,7 @@ static void l_add(struct buddy_model *m, struct bzone *z, struct flist *fl, uint
 	fl->nr++;
 }
 
-static void l_del(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i)
+static inline __attribute__((always_inline)) void l_del(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -280,7 +281,7 @@ static void l_del(struct buddy_model *m, struct bzone *z, struct flist *fl, uint
 /* ---- free lists -------------------------------------------------------------------------------------- */
 
 /* mirrors __add_to_free_list() + account_freepages() (6.12, 6.18; 6.1 add_to_free_list*) */
-static void free_add(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int mt, bool tail)
+static inline __attribute__((always_inline)) void free_add(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int mt, bool tail)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -293,10 +294,14 @@ static void free_add(struct buddy_model *m, struct bzone *z, uint32_t i, unsigne
 	z->nr_free[order]++;
 	JS(m, &z->free_pages_mt[mt]);
 	z->free_pages_mt[mt] += 1ll << order;
+	if (mt != BUDDY_MT_ISOLATE) {
+		JS(m, &z->nr_free_pages);
+		z->nr_free_pages += 1ll << order;
+	}
 }
 
 /* mirrors del_page_from_free_list(): the page leaves the list it is actually on */
-static void free_del(struct buddy_model *m, struct bzone *z, uint32_t i)
+static inline __attribute__((always_inline)) void free_del(struct buddy_model *m, struct bzone *z, uint32_t i)
 {
 	struct bpage *pg = PG(z, i);
 	unsigned order = pg->order;
@@ -307,6 +312,10 @@ static void free_del(struct buddy_model *m, struct bzone *z, uint32_t i)
 	z->nr_free[order]--;
 	JS(m, &z->free_pages_mt[mt]);
 	z->free_pages_mt[mt] -= 1ll << order;
+	if (mt != BUDDY_MT_ISOLATE) {
+		JS(m, &z->nr_free_pages);
+		z->nr_free_pages -= 1ll << order;
+	}
 	pg->state = PS_NONE;
 }
 
@@ -319,7 +328,7 @@ static void move_to_free_list(struct buddy_model *m, struct bzone *z, uint32_t i
 	free_add(m, z, i, order, new_mt, true);
 }
 
-static inline void mark_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner)
+static inline __attribute__((always_inline)) void mark_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -333,12 +342,7 @@ static inline void mark_alloc(struct buddy_model *m, struct bzone *z, uint32_t i
 static inline uint64_t nr_free_pages(const struct bzone *z)
 {
 	/* NR_FREE_PAGES: every list but ISOLATE (account_freepages skips it; 6.1 the same) */
-	int64_t s = 0;
-
-	for (int mt = 0; mt < BUDDY_MT_NR; mt++)
-		if (mt != BUDDY_MT_ISOLATE)
-			s += z->free_pages_mt[mt];
-	return s < 0 ? 0 : (uint64_t)s;
+	return z->nr_free_pages < 0 ? 0 : (uint64_t)z->nr_free_pages;
 }
 
 /* ---- pcp helpers ---------------------------------------------------------------------------------- */
@@ -367,7 +371,7 @@ static inline unsigned pindex_to_order(const struct buddy_model *m, unsigned pin
 	return pindex / BUDDY_MT_PCPTYPES;
 }
 
-static void pcp_add(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int list_mt,
+static inline __attribute__((always_inline)) void pcp_add(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int list_mt,
 		    bool tail, int cmt)
 {
 	struct bpcp *pcp = &z->pcp[cpu];
@@ -396,7 +400,7 @@ static void pcp_add(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32
 	}
 }
 
-static void pcp_del(struct buddy_model *m, struct bzone *z, uint32_t i)
+static inline __attribute__((always_inline)) void pcp_del(struct buddy_model *m, struct bzone *z, uint32_t i)
 {
 	struct bpage *pg = PG(z, i);
 	struct bpcp *pcp = &z->pcp[pg->cpu];
@@ -1425,7 +1429,7 @@ static int nr_pcp_alloc(struct buddy_model *m, struct bzone *z, struct bpcp *pcp
 }
 
 /* mirrors rmqueue_pcplist() + __rmqueue_pcplist() (6.1:3793, 6.12:3069, 6.18) */
-static uint32_t rmqueue_pcplist(struct buddy_model *m, struct bzone *z, unsigned cpu, unsigned order, int mt,
+static inline __attribute__((always_inline)) uint32_t rmqueue_pcplist(struct buddy_model *m, struct bzone *z, unsigned cpu, unsigned order, int mt,
 				uint32_t alloc_flags)
 {
 	struct bpcp *pcp = &z->pcp[cpu];
@@ -1522,7 +1526,7 @@ static bool zone_watermark_ok_free(const struct buddy_model *m, struct bzone *z,
 }
 
 /* mirrors zone_watermark_fast() (6.1:4114, 6.12:3289, 6.18) */
-static bool zone_watermark_fast(const struct buddy_model *m, struct bzone *z, unsigned order, uint64_t mark, int hz,
+static inline __attribute__((always_inline)) bool zone_watermark_fast(const struct buddy_model *m, struct bzone *z, unsigned order, uint64_t mark, int hz,
 				uint32_t flags, uint32_t gfp)
 {
 	int64_t free_pages = (int64_t)nr_free_pages(z);
@@ -1661,6 +1665,11 @@ struct alloc_ctx {
 
 static int preferred_zone(const struct buddy_model *m, int nid, int hz)
 {
+	return m->pref[nid * BUDDY_ZONE_NR_TYPES + hz];
+}
+
+static int preferred_zone_slow(const struct buddy_model *m, int nid, int hz)
+{
 	const int *zl = &m->zonelist[(size_t)nid * m->nr_zones];
 
 	for (unsigned k = 0; k < m->nr_zones; k++)
@@ -1696,7 +1705,7 @@ static uint32_t alloc_flags_nofragment(const struct buddy_model *m, int pref, ui
 }
 
 /* mirrors rmqueue() (6.1:3879, 6.12:3147, 6.18) */
-static uint32_t rmqueue(struct buddy_model *m, struct bzone *z, unsigned order, uint32_t flags,
+static inline __attribute__((always_inline)) uint32_t rmqueue(struct buddy_model *m, struct bzone *z, unsigned order, uint32_t flags,
 			const struct alloc_ctx *ac, bool *from_pcp)
 {
 	uint32_t i = NIL;
@@ -1910,7 +1919,7 @@ out:
 
 /* Makes [i, i + 2^order) exactly one allocated block with head i, splitting or joining the
  * model's allocated records. Checks first; changes nothing on error. */
-static int carve_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, const char *what)
+static inline __attribute__((always_inline)) int carve_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, const char *what)
 {
 	uint32_t h;
 	unsigned k;
@@ -1920,6 +1929,8 @@ static int carve_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsig
 			      z->name, (unsigned long long)PFN(z, i), order, what);
 		return -EINVAL;
 	}
+	if (PG(z, i)->state == PS_ALLOC && PG(z, i)->order == order)
+		return 0;
 	if (!find_block(m, z, i, &h, &k) || PG(z, h)->state != PS_ALLOC)
 		return contradiction(m, z, i, order, what);
 	if (k >= order) {
@@ -2006,7 +2017,7 @@ static void commit_61(struct buddy_model *m, struct bzone *z, unsigned cpu, uint
 }
 
 /* free_unref_page_commit() of 6.12 (6.12:2673) and free_frozen_page_commit() of 6.18 (6.18:2860) */
-static void commit_612(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int mt)
+static inline __attribute__((always_inline)) void commit_612(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int mt)
 {
 	struct bpcp *pcp = &z->pcp[cpu];
 	int pindex = order_to_pindex(m, mt, order);
@@ -2750,6 +2761,23 @@ static int bad_config(int *err, char *errbuf, size_t errlen, const char *fmt, ..
 	return 0;
 }
 
+/* The per-pfn array is the model's working set (100 MB for 24 GiB): 2 MiB aligned and, for
+ * big ones, backed by transparent huge pages when the system allows it (a hint, no I/O),
+ * which removes most TLB misses on random pfns. */
+static void *alloc_pages_array(size_t bytes)
+{
+	void *p = NULL;
+	size_t align = (size_t)2 << 20;
+
+	if (bytes < align)
+		return malloc(bytes);
+	bytes = (bytes + align - 1) & ~(align - 1);
+	if (posix_memalign(&p, align, bytes))
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
 /* zone_batchsize() (6.1, 6.12, 6.18) */
 static int zone_batchsize(uint64_t managed)
 {
@@ -2789,7 +2817,7 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	if (z->n >= NIL)
 		return bad_config(err, errbuf, errlen, "zone %s: %llu pages is more than the model handles", z->name,
 				  (unsigned long long)z->n), -1;
-	z->pages = malloc(z->n * sizeof(*z->pages));
+	z->pages = alloc_pages_array(z->n * sizeof(*z->pages));
 	z->nr_pb = z->n >> m->pbo;
 	z->pb = malloc(z->nr_pb);
 	z->free = calloc((size_t)m->nr_orders * BUDDY_MT_NR, sizeof(*z->free));
@@ -2996,6 +3024,15 @@ struct buddy_model *buddy_new(const struct buddy_config *c, int *err, char *errb
 						zl[n++] = (int)k;
 		}
 	}
+	m->pref = malloc((size_t)m->nr_nodes * BUDDY_ZONE_NR_TYPES * sizeof(int));
+	if (!m->pref) {
+		*err = -ENOMEM;
+		buddy_free_model(m);
+		return NULL;
+	}
+	for (unsigned nid = 0; nid < m->nr_nodes; nid++)
+		for (int hz = 0; hz < BUDDY_ZONE_NR_TYPES; hz++)
+			m->pref[nid * BUDDY_ZONE_NR_TYPES + hz] = preferred_zone_slow(m, (int)nid, hz);
 	return m;
 }
 
@@ -3015,6 +3052,7 @@ void buddy_free_model(struct buddy_model *m)
 	}
 	free(m->zones);
 	free(m->zonelist);
+	free(m->pref);
 	free(m->jr);
 	free(m);
 }
@@ -3465,6 +3503,16 @@ int buddy_check(struct buddy_model *m)
 			if (pages != z->free_pages_mt[mt])
 				return bad(m, z, "%s lists hold %lld pages, the counter says %lld", buddy_mt_name(mt),
 					   (long long)pages, (long long)z->free_pages_mt[mt]);
+		}
+		{
+			int64_t nf = 0;
+
+			for (int mt = 0; mt < BUDDY_MT_NR; mt++)
+				if (mt != BUDDY_MT_ISOLATE)
+					nf += z->free_pages_mt[mt];
+			if (nf != z->nr_free_pages)
+				return bad(m, z, "NR_FREE_PAGES %lld, the lists hold %lld", (long long)z->nr_free_pages,
+					   (long long)nf);
 		}
 		/* pcp lists */
 		for (unsigned c = 0; c < m->nr_cpus; c++) {

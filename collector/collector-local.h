@@ -72,6 +72,7 @@ struct collector {
 	struct collector_zone *zones;
 	uint16_t zone_map[256];		/* record zone id -> header zone index */
 	int err;			/* first writer error while draining */
+	uint64_t last_ts;		/* the last real timestamp in ring order (sparse timestamps) */
 	bool attached;
 	struct collector_stats st;
 	struct collector_snapinfo snaps[TRACE_SNAP_MAX];

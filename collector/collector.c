@@ -197,6 +197,7 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	skel->rodata->node_shift = c->ki.node_shift;
 	skel->rodata->node_mask = c->ki.node_mask;
 	skel->rodata->nr_zone_types = c->ki.max_nr_zones;
+	skel->rodata->ts_sparse_mask = c->opts.ts_sparse > 1 ? c->opts.ts_sparse - 1 : 0;
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)c->opts.buffer_bytes);
 	if (c->opts.stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, STACK_MAP_ENTRIES);
@@ -295,6 +296,8 @@ int collector_header(struct collector *c, struct trace_header *h)
 	err |= trace_header_set(h, "capture.ring_buffer_bytes", buf);
 	err |= trace_header_set(h, "capture.stacks", c->opts.stacks ? "1" : "0");
 	err |= trace_header_set(h, "capture.recursion_rescue", c->opts.no_rescue ? "0" : "1");
+	snprintf(buf, sizeof(buf), "%u", c->opts.ts_sparse > 1 ? c->opts.ts_sparse : 1);
+	err |= trace_header_set(h, "capture.timestamp_every", buf);
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_isolate_bit);
 	err |= trace_header_set(h, "kernel.pageblock_isolate_bit", buf);
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_skip_bit);
@@ -338,7 +341,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		c->st.bad_records++;
 		return 0;
 	}
-	ev.ts_ns = r->ts;
+	/* sparse timestamps: an event without one happened after the last one stamped before it */
+	if (r->ts)
+		c->last_ts = r->ts;
+	ev.ts_ns = r->ts ? r->ts : c->last_ts;
 	ev.cpu = r->cpu;
 	ev.pid = r->pid;
 	ev.kind = kind;
@@ -399,8 +405,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	c->st.events++;
 	c->st.per_kind[kind]++;
 	if (!c->st.first_ts)
-		c->st.first_ts = r->ts;
-	c->st.last_ts = r->ts;
+		c->st.first_ts = ev.ts_ns;
+	c->st.last_ts = ev.ts_ns;
 	return 0;
 }
 

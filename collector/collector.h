@@ -26,6 +26,7 @@ struct collector_opts {
 	bool no_snapshot;		/* skip the BPF snapshot walks (pagetypeinfo counts only) */
 	bool kpageflags_snapshot;	/* force the /proc/kpageflags fallback snapshot */
 	bool no_rescue;			/* no recursion-rescue programs: cheaper, skipped events are lost */
+	uint32_t ts_sparse;		/* read the clock on 1 event in ts_sparse per CPU (power of two); 0/1 = all */
 };
 
 struct collector_stats {

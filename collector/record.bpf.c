@@ -29,6 +29,8 @@ const volatile bool with_stacks = false;
 const volatile __u32 zone_shift = 0, zone_mask = 0;	/* page->flags >> zone_shift & zone_mask */
 const volatile __u32 node_shift = 0, node_mask = 0;
 const volatile __u32 nr_zone_types = 1;			/* MAX_NR_ZONES */
+/* --timestamps=sparse: read the clock on one event in (mask + 1) per CPU, 0 = every event */
+const volatile __u32 ts_sparse_mask = 0;
 
 /* From VMCOREINFO and BTF, filled after load by user space. */
 __u64 vmemmap_base = 0;		/* struct page array base (SPARSEMEM_VMEMMAP) */
@@ -90,6 +92,13 @@ struct {
 } rescued SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} ts_count SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 1);		/* resized to 16384 with --stacks */
 	__uint(key_size, sizeof(__u32));
@@ -139,6 +148,24 @@ static __always_inline __u8 page_zone_id(struct page *page)
 	return zone_of_flags(f);
 }
 
+/*
+ * The event's timestamp. bpf_ktime_get_ns() is the largest single cost of an event in a VM
+ * (a paravirtual clock read); with --timestamps=sparse only every (mask + 1)-th event of a CPU
+ * reads it and the others carry 0, which user space replaces by the last timestamp before them
+ * in ring order (the ring buffer's order is the global event order either way).
+ */
+static __always_inline __u64 event_ts(void)
+{
+	__u32 zero = 0, *n;
+
+	if (!ts_sparse_mask)
+		return bpf_ktime_get_ns();
+	n = bpf_map_lookup_elem(&ts_count, &zero);
+	if (!n || !((*n)++ & ts_sparse_mask))
+		return bpf_ktime_get_ns();
+	return 0;
+}
+
 static __always_inline void count_loss(__u32 kind)
 {
 	__u64 *n = bpf_map_lookup_elem(&lost, &kind);
@@ -167,7 +194,7 @@ static __always_inline void fill(struct crec *r, __u64 ts, struct page *page, __
 static __always_inline void emit(void *ctx, struct page *page, __u8 kind, __u8 order, __s8 mt,
 				 __u32 gfp, __u8 forder, __s8 fmt, bool stack)
 {
-	__u64 ts = bpf_ktime_get_ns();
+	__u64 ts = event_ts();
 
 	if (!page)
 		kind |= CRECF_NO_PAGE;

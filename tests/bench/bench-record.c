@@ -177,7 +177,6 @@ int main(int argc, char **argv)
 	const char *fs = getenv("FRAGSCOPE");
 	const char *out = getenv("FRAGSCOPE_TMP");
 	char rounds_s[32], threads_s[8], trace[4200], dat[4200], err[4200];
-	double none[REPS], rec[REPS], ft[REPS], nr[REPS];
 	long rounds = 8;
 	uint64_t t;
 
@@ -211,61 +210,75 @@ int main(int argc, char **argv)
 	fprintf(stderr, "bench-record: workload: %ld rounds of %u MiB, %.2f s untraced\n", rounds, REGION >> 20, t / 1e9);
 
 	use_cpu_time = true;
+	/* configurations, run in a rotating order in each round so drift hits all alike */
+	enum { C_NONE, C_REC, C_NORESCUE, C_SPARSE, C_FTRACE, NR_CONF };
+	static const char *const conf_name[NR_CONF] = { "none", "record", "record --no-rescue",
+							"record --timestamps sparse", "ftrace" };
+	double tm[NR_CONF][REPS];
+
 	for (int r = 0; r < REPS; r++) {
 		char *const a_none[] = { self, "--workload", rounds_s, threads_s, NULL };
 		char *const a_rec[] = { (char *)fs, "record", "-o", trace, "--", self, "--workload", rounds_s, threads_s, NULL };
 		char *const a_nr[] = { (char *)fs, "record", "--no-rescue", "-o", trace, "--", self, "--workload", rounds_s,
 				       threads_s, NULL };
+		char *const a_sp[] = { (char *)fs, "record", "--timestamps", "sparse", "-o", trace, "--", self, "--workload",
+				       rounds_s, threads_s, NULL };
 		char *const a_ft[] = { "trace-cmd", "record", "-B", "fragscope-bench", "-d", "--no-filter", "-o", dat,
 				       "-e", "kmem:mm_page_alloc", "-e", "kmem:mm_page_alloc_zone_locked",
 				       "-e", "kmem:mm_page_free", "-e", "kmem:mm_page_free_batched",
 				       "-e", "kmem:mm_page_pcpu_drain", "-e", "kmem:mm_page_alloc_extfrag",
 				       self, "--workload", rounds_s, threads_s, NULL };
 
-		/* rotate the order so drift hits all three alike */
-		for (int k = 0; k < 4; k++) {
-			switch ((r + k) % 4) {
-			case 3:
-				nr[r] = run(a_nr, err) / 1e9;
+		for (int k = 0; k < NR_CONF; k++) {
+			int ci = (r + k) % NR_CONF;
+
+			switch (ci) {
+			case C_NONE:
+				tm[ci][r] = run(a_none, NULL) / 1e9;
 				break;
-			case 0:
-				none[r] = run(a_none, NULL) / 1e9;
+			case C_REC:
+				tm[ci][r] = run(a_rec, err) / 1e9;
 				break;
-			case 1:
-				rec[r] = run(a_rec, err) / 1e9;
+			case C_NORESCUE:
+				tm[ci][r] = run(a_nr, err) / 1e9;
 				break;
-			case 2:
+			case C_SPARSE:
+				tm[ci][r] = run(a_sp, err) / 1e9;
+				break;
+			case C_FTRACE:
 				/* trace-cmd 3.1.6 exits 1 at the end here (set_ftrace_filter is EPERM
 				 * under lockdown) after recording everything: the workload's own
 				 * result file tells whether it ran */
-				ft[r] = run_cmd(a_ft, "/dev/null", true) / 1e9;
+				tm[ci][r] = run_cmd(a_ft, "/dev/null", true) / 1e9;
 				rmdir("/sys/kernel/tracing/instances/fragscope-bench");
+				unlink(dat);
 				break;
 			}
 		}
-		unlink(dat);
-		fprintf(stderr, "bench-record: round %d (workload CPU time): none %.3f s, record %.3f s, record --no-rescue %.3f s, ftrace %.3f s\n",
-			r, none[r], rec[r], nr[r], ft[r]);
-		if (!none[r] || !rec[r] || !ft[r] || !nr[r]) {
-			fprintf(stderr, "bench-record: a run failed (see %s)\n", err);
-			return 1;
+		fprintf(stderr, "bench-record: round %d (workload CPU time, s):", r);
+		for (int ci = 0; ci < NR_CONF; ci++) {
+			fprintf(stderr, " %s %.3f%s", conf_name[ci], tm[ci][r], ci + 1 < NR_CONF ? "," : "\n");
+			if (!tm[ci][r]) {
+				fprintf(stderr, "bench-record: a run of %s failed (see %s)\n", conf_name[ci], err);
+				return 1;
+			}
 		}
 	}
 	{
-		double ov_rec[REPS], ov_ft[REPS], ov_nr[REPS], mr, mf, mn;
+		double ov[NR_CONF][REPS], med[NR_CONF];
 
-		for (int r = 0; r < REPS; r++) {
-			ov_rec[r] = (rec[r] / none[r] - 1) * 100;
-			ov_ft[r] = (ft[r] / none[r] - 1) * 100;
-			ov_nr[r] = (nr[r] / none[r] - 1) * 100;
+		for (int ci = 0; ci < NR_CONF; ci++) {
+			for (int r = 0; r < REPS; r++)
+				ov[ci][r] = (tm[ci][r] / tm[C_NONE][r] - 1) * 100;
+			med[ci] = median(ov[ci], REPS);
 		}
-		mr = median(ov_rec, REPS);
-		mf = median(ov_ft, REPS);
-		mn = median(ov_nr, REPS);
-		/* RATIO = our overhead / ftrace's; printed as 0 when ftrace's is not above noise */
-		printf("bench record_overhead %.1f %% vs ftrace %.2f\n", mr, mf > 0 ? mr / mf : 0);
-		printf("bench record_overhead_no_rescue %.1f %% vs ftrace %.2f\n", mn, mf > 0 ? mn / mf : 0);
-		fprintf(stderr, "bench-record: ftrace overhead %.1f %% (median of %d paired rounds)\n", mf, REPS);
+		/* RATIO = our overhead / ftrace's; 0 when ftrace's is not above noise */
+#define RATIO(x) (med[C_FTRACE] > 0 ? (x) / med[C_FTRACE] : 0)
+		printf("bench record_overhead %.1f %% vs ftrace %.2f\n", med[C_REC], RATIO(med[C_REC]));
+		printf("bench record_overhead_no_rescue %.1f %% vs ftrace %.2f\n", med[C_NORESCUE], RATIO(med[C_NORESCUE]));
+		printf("bench record_overhead_sparse_timestamps %.1f %% vs ftrace %.2f\n", med[C_SPARSE],
+		       RATIO(med[C_SPARSE]));
+		fprintf(stderr, "bench-record: ftrace overhead %.1f %% (median of %d paired rounds)\n", med[C_FTRACE], REPS);
 	}
 
 	/* lossless rate: one and two threads at full speed; the highest rate with zero loss */
