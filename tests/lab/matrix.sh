@@ -17,7 +17,7 @@ workloads=${LAB_WORKLOADS:-fragment thp forks mixed}
 out=${LAB_OUT:-.output/lab}
 [ "${LAB_GOLDEN:-0}" = 1 ] && out=traces/golden
 mkdir -p "$out" .output/lab/logs
-ok=0 failed=0 first=
+ok=0 failed=0 first= provs=()
 for k in $kernels; do
   for m in $mems; do
     for w in $workloads; do
@@ -26,7 +26,7 @@ for k in $kernels; do
       log=.output/lab/logs/$name.log
       if "$FRAGSCOPE" lab run --kernel "$k" --mem "$m" --workload "$w" --deterministic \
            -o "$out/$name.fst" >"$log" 2>&1; then
-        ok=$((ok + 1))
+        ok=$((ok + 1)); provs+=("$out/$name.fst.provenance")
         printf 'ok   %-28s %s\n' "$name" "$(grep "^$out/$name.fst:" "$log" | cut -d: -f2-)"
       else
         failed=$((failed + 1))
@@ -57,6 +57,6 @@ if [ -n "$first" ] && [ "${LAB_GOLDEN:-0}" != 1 ]; then
     failed=$((failed + 1)); echo "FAIL determinism: two runs of lab-$1-$2-$3 differ (or could not be compared)"
   fi
 fi
-tests/lab/table.sh "$out"/lab-*.fst.provenance
+[ ${#provs[@]} -gt 0 ] && tests/lab/table.sh "${provs[@]}"
 echo "$ok ok, $failed failed"
 [ "$failed" = 0 ]
