@@ -372,8 +372,10 @@ static struct keyed *sorted_copy(const struct keyed *tab, size_t nr)
 
 	if (!c)
 		return NULL;
-	memcpy(c, tab, nr * sizeof(*c));
-	qsort(c, nr, sizeof(*c), cmp_keyed);
+	if (nr) {
+		memcpy(c, tab, nr * sizeof(*c));
+		qsort(c, nr, sizeof(*c), cmp_keyed);
+	}
 	return c;
 }
 
