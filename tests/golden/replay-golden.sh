@@ -38,6 +38,9 @@ PY
     expect_rc 0 "$FRAGSCOPE" stat --json --samples 4 "$t"
     cmp -s "$TMP/out" "$G/$name.stat.json" || { diff <(tr ',' '\n' <"$G/$name.stat.json") <(tr ',' '\n' <"$TMP/out") | head -20; fail "$name: stat --json differs from $name.stat.json"; }
   fi
+  case "$name" in *stacks*)	# traces recorded with --stacks: the callers table is filled
+    grep -q '"callers":\[{"caller":"' "$TMP/out" || fail "$name: stat lists no callers" ;;
+  esac
   expect_rc 0 "$FRAGSCOPE" diff "$t" "$t"
   n=$((n + 1))
 done
