@@ -1582,7 +1582,9 @@ static int apply(struct replay *r, struct slot *sl)
 		return 0;
 	r->cur = ev;
 	r->res.events++;
-	if (r->o.mode == REPLAY_SIMULATE) {
+	/* simulate: the start snapshot is only defined at the end of its (unlocked) walk; the
+	 * events during the walk are followed, as the kernel did them, then the model decides */
+	if (r->o.mode == REPLAY_SIMULATE && ev->ts_ns > r->snap_end_ts) {
 		switch (ev->kind) {
 		case TEV_PAGE_ALLOC:
 			sim_alloc(r, ev);
@@ -1608,6 +1610,8 @@ static int apply(struct replay *r, struct slot *sl)
 			break;
 		case TEV_PAGE_ALLOC:
 			on_page_alloc(r, ev);
+			if (r->o.mode == REPLAY_SIMULATE && ev->pfn != TRACE_PFN_NONE)
+				pfnmap_put(&r->sim_map, ev->pfn, (ev->pfn << 8) | ev->order);
 			break;
 		case TEV_PAGE_FREE:
 			on_page_free(r, sl);
