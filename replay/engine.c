@@ -192,7 +192,7 @@ static void logf_entry(struct replay *r, int cause, uint64_t pfn, int order, con
 	struct replay_log_entry *e;
 	va_list ap;
 
-	if (r->nr_log >= r->o.max_log)
+	if (r->nr_log >= r->o.max_log || (cause == RC_SNAPSHOT_RACE && r->o.log_skip_race))
 		return;
 	e = &r->log[r->nr_log++];
 	e->seq = r->cur ? r->cur->seq : 0;

@@ -69,6 +69,7 @@ struct replay_opts {
 	const struct replay_setting *settings;
 	uint64_t stop_at;		/* stop applying at this seq (0 = never); for seeks */
 	bool trace_has_losses;		/* the trace lost events (explains some resyncs) */
+	bool log_skip_race;		/* keep snapshot races out of the log (diff) */
 };
 
 struct replay_log_entry {
