@@ -599,56 +599,95 @@ int walk_free_list(struct bpf_raw_tracepoint_args *ctx)
 	return walk_list(&w);
 }
 
-/* args[0] = zone address, args[1] = nr_free of free_area[args[2]] is returned (a cross-check) */
-SEC("raw_tp")
-int read_nr_free(struct bpf_raw_tracepoint_args *ctx)
-{
-	__u64 zone = ctx->args[0], order = ctx->args[1], v = 0;
+struct pcp_walk {
+	__u64 pcp;		/* this CPU's struct per_cpu_pages */
+	__u64 head, pos;
+	__u32 pindex, nr_lists;
+	__u32 n, max;		/* next free slot of snap_buf, its bound */
+	__u32 count_slot, list_n;
+	__u32 starting, status;
+};
 
-	if (bpf_probe_read_kernel(&v, sizeof(v),
-				  (void *)(zone + bpf_core_field_offset(struct zone, free_area) +
-					   order * bpf_core_type_size(struct free_area) +
-					   bpf_core_field_offset(struct free_area, nr_free))))
+static __always_inline int snap_put(__u32 idx, __u64 v)
+{
+	__u64 *out = bpf_map_lookup_elem(&snap_buf, &idx);
+
+	if (!out)
 		return -1;
-	return (int)v;
+	*out = v;
+	return 0;
+}
+
+static long pcp_step(__u64 i, struct pcp_walk *w)
+{
+	if (w->n + 2 >= w->max) {
+		w->status = SNAP_TOO_LONG;
+		return 1;
+	}
+	if (w->starting) {
+		if (w->pindex >= w->nr_lists)
+			return 1;
+		w->head = w->pcp + bpf_core_field_offset(struct per_cpu_pages, lists) +
+			  w->pindex * bpf_core_type_size(struct list_head);
+		if (bpf_probe_read_kernel(&w->pos, sizeof(w->pos), (void *)w->head)) {
+			w->status = SNAP_READ_FAULT;
+			return 1;
+		}
+		w->count_slot = w->n++;
+		w->list_n = 0;
+		w->starting = 0;
+		return 0;
+	}
+	if (w->pos == w->head) {
+		snap_put(w->count_slot, w->list_n);
+		w->pindex++;
+		w->starting = 1;
+		return 0;
+	}
+	if (snap_put(w->n, w->pos - bpf_core_field_offset(struct page, pcp_list))) {
+		w->status = SNAP_TOO_LONG;
+		return 1;
+	}
+	w->n++;
+	w->list_n++;
+	if (bpf_probe_read_kernel(&w->pos, sizeof(w->pos), (void *)w->pos)) {
+		w->status = SNAP_READ_FAULT;
+		return 1;
+	}
+	return 0;
 }
 
 /*
- * One per-cpu list: args[0] = zone address, args[1] = that CPU's per-cpu offset,
- * args[2] = list index, args[3] = max. Entries as walk_free_list; snap_buf[max] gets pcp->count.
+ * All per-cpu lists of one zone on one CPU in one run (run it on that CPU: the test run
+ * happens in an IPI, interrupts off, so the CPU's own list operations stand still):
+ * args[0] = zone, args[1] = the CPU's per-cpu offset, args[2] = number of lists, args[3] = max.
+ * snap_buf gets, per list, its length followed by its entries head first, then pcp->count.
+ * Returns the number of words written, or -SNAP_*.
  */
 SEC("raw_tp")
-int walk_pcp_list(struct bpf_raw_tracepoint_args *ctx)
+int walk_pcp_all(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 zone = ctx->args[0], off = ctx->args[1], pindex = ctx->args[2], pcp = 0;
-	struct list_walk w = {};
-
-	if (bpf_probe_read_kernel(&pcp, sizeof(pcp),
-				  (void *)(zone + bpf_core_field_offset(struct zone, per_cpu_pageset))) || !pcp)
-		return -SNAP_READ_FAULT;
-	pcp += off;
-	w.head = pcp + bpf_core_field_offset(struct per_cpu_pages, lists) +
-		 pindex * bpf_core_type_size(struct list_head);
-	w.link_off = bpf_core_field_offset(struct page, pcp_list);
-	w.max = ctx->args[3] < SNAP_BUF_ENTRIES ? ctx->args[3] : SNAP_BUF_ENTRIES;
-	return walk_list(&w);
-}
-
-/* args[0] = zone address, args[1] = per-cpu offset: returns pcp->count */
-SEC("raw_tp")
-int read_pcp_count(struct bpf_raw_tracepoint_args *ctx)
-{
-	__u64 zone = ctx->args[0], pcp = 0;
+	__u64 zone = ctx->args[0], off = ctx->args[1], nr_lists = ctx->args[2], max = ctx->args[3], pcp = 0;
+	struct pcp_walk w = {};
 	int count = -1;
 
 	if (bpf_probe_read_kernel(&pcp, sizeof(pcp),
 				  (void *)(zone + bpf_core_field_offset(struct zone, per_cpu_pageset))) || !pcp)
-		return -1;
-	pcp += ctx->args[1];
+		return -SNAP_READ_FAULT;
+	w.pcp = pcp + off;
+	w.nr_lists = nr_lists;
+	w.max = max < SNAP_BUF_ENTRIES ? max : SNAP_BUF_ENTRIES;
+	w.starting = 1;
+	bpf_loop(1 << 23, pcp_step, &w, 0);
+	if (w.status)
+		return -(int)w.status;
+	if (w.pindex < w.nr_lists)
+		return -SNAP_TOO_LONG;
 	if (bpf_probe_read_kernel(&count, sizeof(count),
-				  (void *)(pcp + bpf_core_field_offset(struct per_cpu_pages, count))))
-		return -1;
-	return count;
+				  (void *)(w.pcp + bpf_core_field_offset(struct per_cpu_pages, count))))
+		return -SNAP_READ_FAULT;
+	snap_put(w.n, (__u64)(__s64)count);
+	return w.n + 1;
 }
 
 struct pb_walk {

@@ -153,44 +153,42 @@ static int pcp_order(const struct collector_kinfo *ki, uint32_t pindex)
 	return pindex < nr_low ? (int)(pindex / (uint32_t)ki->mt_pcptypes) : (int)ki->pageblock_order;
 }
 
+/* One zone's per-cpu lists on one CPU, all in one run on that CPU (interrupts off there). */
 static int walk_pcp(struct collector *c, uint32_t zi, uint32_t cpu, struct vec *v, int *mismatch)
 {
 	const struct collector_zone *z = &c->zones[zi];
-	uint64_t off = c->ki.pcpu_off[cpu], pages = 0;
-	long count = -1, ret;
+	uint64_t off = c->ki.pcpu_off[cpu], pages = 0, k = 0;
+	uint64_t args[4] = { z->addr, off, c->ki.nr_pcp_lists, SNAP_BUF_ENTRIES };
+	const volatile uint64_t *buf = collector_snap_buf(c);
+	long ret;
 	int err;
 
 	if (off == ~0ull)
 		return -ENOENT;
-	for (uint32_t pindex = 0; pindex < c->ki.nr_pcp_lists; pindex++) {
-		uint64_t args[4] = { z->addr, off, pindex, SNAP_BUF_ENTRIES };
+	err = collector_run_prog(c, bpf_program__fd(c->skel->progs.walk_pcp_all), (int)cpu, args, 4, &ret);
+	if (err)
+		return err;
+	if (ret < 1)
+		return -EIO;
+	for (uint32_t pindex = 0; pindex < c->ki.nr_pcp_lists && k < (uint64_t)ret - 1; pindex++) {
+		uint64_t n = buf[k++];
 		int order = pcp_order(&c->ki, pindex);
 
-		err = collector_run_prog(c, bpf_program__fd(c->skel->progs.walk_pcp_list), (int)cpu, args, 4, &ret);
-		if (err)
-			return err;
-		if (ret < 0)
-			return (int)ret;
-		for (long i = 0; i < ret; i++) {
+		for (uint64_t i = 0; i < n && k < (uint64_t)ret - 1; i++) {
 			struct trace_pcp_page *p = vec_push(v);
 
 			if (!p)
 				return -ENOMEM;
-			p->pfn = collector_page_to_pfn(c, collector_snap_buf(c)[i]);
+			p->pfn = collector_page_to_pfn(c, buf[k++]);
 			p->cpu = cpu;
 			p->zone = (uint16_t)zi;
 			p->order = (uint8_t)order;
 			p->pindex = (uint8_t)pindex;
+			pages += 1ull << order;
 		}
-		pages += (uint64_t)ret << order;
 	}
-	{
-		uint64_t args[2] = { z->addr, off };
-
-		err = collector_run_prog(c, bpf_program__fd(c->skel->progs.read_pcp_count), (int)cpu, args, 2, &count);
-		if (!err && count >= 0 && (uint64_t)count != pages)
-			(*mismatch)++;
-	}
+	if ((int64_t)buf[ret - 1] >= 0 && buf[ret - 1] != pages)
+		(*mismatch)++;
 	return 0;
 }
 
@@ -414,7 +412,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 			    "events between the markers may or may not be reflected. "
 			    "Free lists walked head first, every entry checked PageBuddy with page->private == order "
 			    "(%d walk(s) restarted after a list changed, %u list(s) unreadable). "
-			    "Per-cpu lists walked on each CPU (%d zone/cpu pairs): %d of them with pcp->count differing from the walk. "
+			    "Per-cpu lists walked on each CPU with interrupts off there (%d zone/cpu pairs): %d of them with pcp->count differing from the walk. "
 			    "Cross-check with /proc/pagetypeinfo read before and after: free lists %u/%u equal, "
 			    "sum |diff| %llu blocks; pageblocks per type %u/%u equal, sum |diff| %llu blocks.",
 			s->duration_ns / 1e6, retries, lists_failed, pcp_cpus, pcp_mismatch,
