@@ -108,6 +108,7 @@ static int first_divergence(struct trace_reader *rd, const struct replay_opts *b
 	int err;
 
 	o.max_log = 1;
+	o.log_skip_race = true;		/* races with the snapshot walk are no divergence */
 	err = replay_run_reader(rd, &o, &r, errbuf, len);
 	if (err)
 		return err;
@@ -142,12 +143,13 @@ int replay_diff_model(struct trace_reader *rd, const struct replay_opts *opts, F
 		err = replay_run_reader(rd, &o, &r, errbuf, len);
 		if (err)
 			return -1;
-		fprintf(f, "first divergence at event #%" PRIu64 " (t=%" PRIu64 ".%09" PRIu64 " s):\n  %s%s\n", seq,
-			first.ts_ns / 1000000000, first.ts_ns % 1000000000,
-			first.cause < 0 ? "" : replay_cause_name((enum replay_cause)first.cause),
-			first.cause < 0 ? first.msg : "");
-		if (first.cause >= 0)
+		fprintf(f, "first divergence at event #%" PRIu64 " (t=%" PRIu64 ".%09" PRIu64 " s):\n", seq,
+			first.ts_ns / 1000000000, first.ts_ns % 1000000000);
+		if (first.cause < 0)
 			fprintf(f, "  %s\n", first.msg);
+		else
+			fprintf(f, "  resync (%s: %s)\n  %s\n", replay_cause_name((enum replay_cause)first.cause),
+				replay_cause_help((enum replay_cause)first.cause), first.msg);
 		fprintf(f, "events around it:\n");
 		trace_reader_seek(rd, seq > 4 ? seq - 4 : 0);
 		for (int i = 0; i < 9 && trace_reader_next(rd, &ev) > 0; i++) {
