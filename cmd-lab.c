@@ -16,6 +16,7 @@
  * See ../shared/kernel/lab-notes.md for the measurements behind each choice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -217,7 +218,7 @@ static int lab_resolve_kernel(const char *labdir, const char *spec, const char *
 	int ret;
 
 	pathf(script, sizeof(script), "%s/kernel.sh", labdir);
-	ret = lab_spawn_capture(argv, &out);
+	ret = lab_spawn_capture(argv, -1, &out);
 	if (ret) {
 		free(out);
 		if (ret < 0)
@@ -318,6 +319,16 @@ static int lab_find_dir(char *buf, size_t len)
 	return 0;
 }
 
+/* /dev/null for the stderr of helper programs whose complaints do not matter here */
+static int quiet_fd(void)
+{
+	static int fd = -2;
+
+	if (fd == -2)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
 static void rm_rf(const char *dir)
 {
 	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
@@ -332,7 +343,7 @@ static void program_version(const char *prog, char *buf, size_t len)
 	char *out = NULL;
 
 	snprintf(buf, len, "unknown");
-	if (lab_spawn_capture(argv, &out) == 0 && out) {
+	if (lab_spawn_capture(argv, quiet_fd(), &out) == 0 && out) {
 		out[strcspn(out, "\n")] = 0;
 		snprintf(buf, len, "%s", out);
 	}
@@ -345,7 +356,7 @@ static void file_sha256(const char *path, char *buf, size_t len)
 	char *out = NULL;
 
 	snprintf(buf, len, "unknown");
-	if (lab_spawn_capture(argv, &out) == 0 && out) {
+	if (lab_spawn_capture(argv, quiet_fd(), &out) == 0 && out) {
 		out[strcspn(out, " \n")] = 0;
 		snprintf(buf, len, "%s", out);
 	}
@@ -387,7 +398,7 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 
 	if (!f)
 		return -errno;
-	if (lab_spawn_capture(git, &out) == 0 && out && *out)
+	if (lab_spawn_capture(git, quiet_fd(), &out) == 0 && out && *out)
 		snprintf(tree, sizeof(tree), "%.*s", (int)strcspn(out, "\n"), out);
 	free(out);
 	program_version(qemu, qv, sizeof(qv));
