@@ -1572,8 +1572,10 @@ static int apply(struct replay *r, struct slot *sl)
 {
 	const struct trace_event *ev = &sl->ev;
 
-	if (sl->consumed)
+	if (sl->consumed) {	/* applied with the event before it (a claim's extfrag) */
+		r->res.events++;
 		return 0;
+	}
 	if (ev->seq < r->start_seq) {
 		r->res.skipped_before_snapshot++;
 		return 0;
