@@ -16,6 +16,7 @@
  * See ../shared/kernel/lab-notes.md for the measurements behind each choice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -217,7 +218,7 @@ static int lab_resolve_kernel(const char *labdir, const char *spec, const char *
 	int ret;
 
 	pathf(script, sizeof(script), "%s/kernel.sh", labdir);
-	ret = lab_spawn_capture(argv, &out);
+	ret = lab_spawn_capture(argv, -1, &out);
 	if (ret) {
 		free(out);
 		if (ret < 0)
@@ -318,6 +319,16 @@ static int lab_find_dir(char *buf, size_t len)
 	return 0;
 }
 
+/* /dev/null for the stderr of helper programs whose complaints do not matter here */
+static int quiet_fd(void)
+{
+	static int fd = -2;
+
+	if (fd == -2)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
 static void rm_rf(const char *dir)
 {
 	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
@@ -332,7 +343,7 @@ static void program_version(const char *prog, char *buf, size_t len)
 	char *out = NULL;
 
 	snprintf(buf, len, "unknown");
-	if (lab_spawn_capture(argv, &out) == 0 && out) {
+	if (lab_spawn_capture(argv, quiet_fd(), &out) == 0 && out) {
 		out[strcspn(out, "\n")] = 0;
 		snprintf(buf, len, "%s", out);
 	}
@@ -345,7 +356,7 @@ static void file_sha256(const char *path, char *buf, size_t len)
 	char *out = NULL;
 
 	snprintf(buf, len, "unknown");
-	if (lab_spawn_capture(argv, &out) == 0 && out) {
+	if (lab_spawn_capture(argv, quiet_fd(), &out) == 0 && out) {
 		out[strcspn(out, " \n")] = 0;
 		snprintf(buf, len, "%s", out);
 	}
@@ -387,7 +398,7 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 
 	if (!f)
 		return -errno;
-	if (lab_spawn_capture(git, &out) == 0 && out && *out)
+	if (lab_spawn_capture(git, quiet_fd(), &out) == 0 && out && *out)
 		snprintf(tree, sizeof(tree), "%.*s", (int)strcspn(out, "\n"), out);
 	free(out);
 	program_version(qemu, qv, sizeof(qv));
@@ -434,6 +445,17 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 	if (fclose(f))
 		return -errno;
 	return 0;
+}
+
+static void compare_line(const struct lab_compare *c, char *buf, size_t len, const char *an, const char *bn)
+{
+	snprintf(buf, len,
+		 "%s %llu events, %s %llu events in the common window: %llu paired in order, "
+		 "%llu reordered (an interrupt between the two probes), %llu only in %s, %llu only in %s%s",
+		 an, (unsigned long long)c->a_events, bn, (unsigned long long)c->b_events,
+		 (unsigned long long)c->matched, (unsigned long long)c->reordered,
+		 (unsigned long long)c->a_only, an, (unsigned long long)c->b_only, bn,
+		 c->a_only || c->b_only || c->reordered ? "" : " (identical streams)");
 }
 
 static int lab_run(const struct lab_opts *o)
@@ -628,12 +650,12 @@ static int lab_run(const struct lab_opts *o)
 			pr_err("cannot compare the record and tracefs captures");
 			goto out;
 		}
-		snprintf(crosscheck, sizeof(crosscheck),
-			 "record %llu events, tracefs %llu events in the common window: %llu paired in order, "
-			 "%llu only in record, %llu only in tracefs%s",
-			 (unsigned long long)cmp.a_events, (unsigned long long)cmp.b_events,
-			 (unsigned long long)cmp.matched, (unsigned long long)cmp.a_only,
-			 (unsigned long long)cmp.b_only, cmp.a_only || cmp.b_only ? "" : " (identical streams)");
+		if (!cmp.a_events || !cmp.b_events) {
+			pr_err("cross-check impossible: %s has no kmem events in the common window ('%s')",
+			       !cmp.a_events ? "record" : "tracefs", !cmp.a_events ? o->out : imported);
+			goto out;
+		}
+		compare_line(&cmp, crosscheck, sizeof(crosscheck), "record", "tracefs");
 		say("cross-check: %s", crosscheck);
 	}
 	pathf(path, sizeof(path), "%s.provenance", o->out);
@@ -676,6 +698,24 @@ out:
 
 static const struct cmd_desc *self_desc(void);
 
+/* lab compare A.fst B.fst: the cross-check of --capture both, on any two captures of one run */
+static int run_compare(const struct cmd_desc *d, int argc, char **argv)
+{
+	struct lab_compare c;
+	char line[512];
+
+	if (argc != 3)
+		return cmd_usage_error(d, "compare takes two trace files");
+	if (lab_compare_traces(argv[1], argv[2], &c))
+		return 1;
+	compare_line(&c, line, sizeof(line), "A", "B");
+	printf("%s\n", line);
+	if (c.first_unpaired != UINT64_MAX)
+		printf("first unpaired event: #%llu of A's window (from %llu ns)\n",
+		       (unsigned long long)c.first_unpaired, (unsigned long long)c.window_start_ns);
+	return c.a_events && c.b_events && !c.a_only && !c.b_only ? 0 : 1;
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -705,7 +745,9 @@ static int run(int argc, char **argv)
 	int c;
 
 	if (argc < 2)
-		return cmd_usage_error(d, "missing subcommand (run)");
+		return cmd_usage_error(d, "missing subcommand (run or compare)");
+	if (!strcmp(argv[1], "compare"))
+		return run_compare(d, argc - 1, argv + 1);
 	if (strcmp(argv[1], "run"))
 		return cmd_usage_error(d, "unknown subcommand '%s'", argv[1]);
 	argc--;
@@ -776,7 +818,8 @@ const struct cmd_desc cmd_lab_desc = {
 	.name = "lab",
 	.run = run,
 	.summary = "capture other kernels (6.1, 6.12) in qemu",
-	.usage = "run --kernel 6.1|6.12|PATH.deb [--mem SIZE] [--workload NAME] [--smp N] [--deterministic] -o OUT.fst",
+	.usage = "run --kernel 6.1|6.12|PATH.deb [--mem SIZE] [--workload NAME] [--smp N] [--deterministic] -o OUT.fst\n"
+		 "compare A.fst B.fst",
 	.help =
 	"Boots a stock Debian kernel in qemu (TCG: this machine's /dev/kvm cannot boot stock kernels)\n"
 	"with a small initramfs (static busybox, the static fragscope from 'make static', an init\n"
@@ -811,6 +854,9 @@ const struct cmd_desc cmd_lab_desc = {
 	"                          next to this binary, built with 'make static' if missing)\n"
 	"      --qemu PATH         qemu-system-x86_64 to use\n"
 	"      --append ARGS       more kernel command-line arguments\n"
+	"\n"
+	"'lab compare A.fst B.fst' pairs the kmem events of two captures of the same run (as --capture\n"
+	"both does) and exits 0 when every event in their common window pairs (reorderings allowed).\n"
 	"\n"
 	"Needs: qemu-system-x86, busybox-static, xz-utils, apt (for --kernel 6.1|6.12); 'make deps'\n"
 	"installs them. Two runs with --deterministic, the same kernel, qemu, initramfs and options\n"

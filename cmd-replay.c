@@ -122,6 +122,9 @@ static int run(int argc, char **argv)
 		trace_reader_close(rd);
 		return 1;
 	}
+	if (trace_reader_status(rd)->truncated || trace_reader_status(rd)->corrupt_chunks)
+		pr_warn("'%s' is %s: replayed up to its last whole chunk (%s)", path,
+			trace_reader_status(rd)->truncated ? "truncated" : "damaged", trace_reader_status(rd)->first_problem);
 	if (json) {
 		struct jsonw *w = jsonw_new(stdout);
 

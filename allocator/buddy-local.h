@@ -24,10 +24,12 @@ enum page_state {
 
 struct bpage {
 	uint32_t next, prev;	/* intrusive list links (zone-relative indices), NIL = none */
-	uint8_t state;
-	uint8_t order;
-	uint8_t mt;
-	uint8_t cmt;
+	/* bit-fields of a 32-bit word rather than uint8_t: stores through a char type alias
+	 * everything and would make the compiler reload the model's fields after each one */
+	uint32_t state : 8;
+	uint32_t order : 8;
+	uint32_t mt : 8;
+	uint32_t cmt : 8;
 	uint16_t cpu;
 	uint16_t pad;
 };
@@ -66,6 +68,7 @@ struct bzone {
 	struct flist *free;		/* [order * BUDDY_MT_NR + mt] */
 	uint64_t nr_free[BUDDY_MAX_ORDERS];
 	int64_t free_pages_mt[BUDDY_MT_NR];	/* base pages on each type's lists */
+	int64_t nr_free_pages;			/* NR_FREE_PAGES: all lists but ISOLATE */
 	uint64_t wmark[3];
 	uint64_t boost;
 	uint64_t lowmem_reserve[BUDDY_ZONE_NR_TYPES];
@@ -102,6 +105,7 @@ struct buddy_model {
 	struct buddy_take *capture;	/* tracepoint-like events are also recorded here */
 	bool silent;			/* predicting: observers are not called */
 	int *zonelist;			/* [node * nr_zones + k]: zone indices in zonelist order */
+	int *pref;			/* [node * BUDDY_ZONE_NR_TYPES + hz]: preferred zone, -1 none */
 	bool journaling;
 	struct jrec *jr;
 	size_t jr_nr, jr_cap;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "util/errors.h"
 
@@ -217,7 +218,7 @@ static void change_pageblock_range(struct buddy_model *m, struct bzone *z, uint3
 
 /* ---- intrusive lists --------------------------------------------------------------------------------- */
 
-static void l_add(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i, bool tail)
+static inline __attribute__((always_inline)) void l_add(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i, bool tail)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -251,7 +252,7 @@ static void l_add(struct buddy_model *m, struct bzone *z, struct flist *fl, uint
 	fl->nr++;
 }
 
-static void l_del(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i)
+static inline __attribute__((always_inline)) void l_del(struct buddy_model *m, struct bzone *z, struct flist *fl, uint32_t i)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -280,7 +281,7 @@ static void l_del(struct buddy_model *m, struct bzone *z, struct flist *fl, uint
 /* ---- free lists -------------------------------------------------------------------------------------- */
 
 /* mirrors __add_to_free_list() + account_freepages() (6.12, 6.18; 6.1 add_to_free_list*) */
-static void free_add(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int mt, bool tail)
+static inline __attribute__((always_inline)) void free_add(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int mt, bool tail)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -293,10 +294,14 @@ static void free_add(struct buddy_model *m, struct bzone *z, uint32_t i, unsigne
 	z->nr_free[order]++;
 	JS(m, &z->free_pages_mt[mt]);
 	z->free_pages_mt[mt] += 1ll << order;
+	if (mt != BUDDY_MT_ISOLATE) {
+		JS(m, &z->nr_free_pages);
+		z->nr_free_pages += 1ll << order;
+	}
 }
 
 /* mirrors del_page_from_free_list(): the page leaves the list it is actually on */
-static void free_del(struct buddy_model *m, struct bzone *z, uint32_t i)
+static inline __attribute__((always_inline)) void free_del(struct buddy_model *m, struct bzone *z, uint32_t i)
 {
 	struct bpage *pg = PG(z, i);
 	unsigned order = pg->order;
@@ -307,6 +312,10 @@ static void free_del(struct buddy_model *m, struct bzone *z, uint32_t i)
 	z->nr_free[order]--;
 	JS(m, &z->free_pages_mt[mt]);
 	z->free_pages_mt[mt] -= 1ll << order;
+	if (mt != BUDDY_MT_ISOLATE) {
+		JS(m, &z->nr_free_pages);
+		z->nr_free_pages -= 1ll << order;
+	}
 	pg->state = PS_NONE;
 }
 
@@ -319,7 +328,7 @@ static void move_to_free_list(struct buddy_model *m, struct bzone *z, uint32_t i
 	free_add(m, z, i, order, new_mt, true);
 }
 
-static inline void mark_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner)
+static inline __attribute__((always_inline)) void mark_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner)
 {
 	struct bpage *pg = PG(z, i);
 
@@ -333,12 +342,7 @@ static inline void mark_alloc(struct buddy_model *m, struct bzone *z, uint32_t i
 static inline uint64_t nr_free_pages(const struct bzone *z)
 {
 	/* NR_FREE_PAGES: every list but ISOLATE (account_freepages skips it; 6.1 the same) */
-	int64_t s = 0;
-
-	for (int mt = 0; mt < BUDDY_MT_NR; mt++)
-		if (mt != BUDDY_MT_ISOLATE)
-			s += z->free_pages_mt[mt];
-	return s < 0 ? 0 : (uint64_t)s;
+	return z->nr_free_pages < 0 ? 0 : (uint64_t)z->nr_free_pages;
 }
 
 /* ---- pcp helpers ---------------------------------------------------------------------------------- */
@@ -367,7 +371,7 @@ static inline unsigned pindex_to_order(const struct buddy_model *m, unsigned pin
 	return pindex / BUDDY_MT_PCPTYPES;
 }
 
-static void pcp_add(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int list_mt,
+static inline __attribute__((always_inline)) void pcp_add(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int list_mt,
 		    bool tail, int cmt)
 {
 	struct bpcp *pcp = &z->pcp[cpu];
@@ -396,7 +400,7 @@ static void pcp_add(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32
 	}
 }
 
-static void pcp_del(struct buddy_model *m, struct bzone *z, uint32_t i)
+static inline __attribute__((always_inline)) void pcp_del(struct buddy_model *m, struct bzone *z, uint32_t i)
 {
 	struct bpage *pg = PG(z, i);
 	struct bpcp *pcp = &z->pcp[pg->cpu];
@@ -1358,6 +1362,23 @@ static void free_pcppages_bulk(struct buddy_model *m, struct bzone *z, unsigned 
 	}
 }
 
+/* A prediction of a whole allocation reports the __rmqueue step that gave the page. */
+static void capture_step(struct buddy_model *m, const struct buddy_take *t)
+{
+	struct buddy_take *c = m->capture;
+
+	if (!c || c == t)
+		return;
+	c->pfn = t->pfn;
+	c->order = t->order;
+	c->path = t->path;
+	c->list_mt = t->list_mt;
+	c->found_pfn = t->found_pfn;
+	c->found_order = t->found_order;
+	c->fallback_mt = t->fallback_mt;
+	c->change_ownership = t->change_ownership;
+}
+
 /* mirrors rmqueue_bulk() (6.1:3161, 6.12:2373, 6.18:2555): pages appended at the list tail */
 static int rmqueue_bulk(struct buddy_model *m, struct bzone *z, unsigned order, int count, unsigned cpu, int mt,
 			uint32_t alloc_flags)
@@ -1372,6 +1393,8 @@ static int rmqueue_bulk(struct buddy_model *m, struct bzone *z, unsigned order, 
 		i = rmqueue_profile(m, z, order, mt, alloc_flags, &mode, &t);
 		if (i == NIL)
 			break;
+		if (n == 0 && m->capture)
+			capture_step(m, &t);
 		pcp_add(m, z, cpu, i, order, mt, true, m->prof.pcppage_mt_cache ? PG(z, i)->cmt : mt);
 	}
 	if (ev_on(m)) {
@@ -1425,7 +1448,7 @@ static int nr_pcp_alloc(struct buddy_model *m, struct bzone *z, struct bpcp *pcp
 }
 
 /* mirrors rmqueue_pcplist() + __rmqueue_pcplist() (6.1:3793, 6.12:3069, 6.18) */
-static uint32_t rmqueue_pcplist(struct buddy_model *m, struct bzone *z, unsigned cpu, unsigned order, int mt,
+static inline __attribute__((always_inline)) uint32_t rmqueue_pcplist(struct buddy_model *m, struct bzone *z, unsigned cpu, unsigned order, int mt,
 				uint32_t alloc_flags)
 {
 	struct bpcp *pcp = &z->pcp[cpu];
@@ -1522,7 +1545,7 @@ static bool zone_watermark_ok_free(const struct buddy_model *m, struct bzone *z,
 }
 
 /* mirrors zone_watermark_fast() (6.1:4114, 6.12:3289, 6.18) */
-static bool zone_watermark_fast(const struct buddy_model *m, struct bzone *z, unsigned order, uint64_t mark, int hz,
+static inline __attribute__((always_inline)) bool zone_watermark_fast(const struct buddy_model *m, struct bzone *z, unsigned order, uint64_t mark, int hz,
 				uint32_t flags, uint32_t gfp)
 {
 	int64_t free_pages = (int64_t)nr_free_pages(z);
@@ -1661,6 +1684,11 @@ struct alloc_ctx {
 
 static int preferred_zone(const struct buddy_model *m, int nid, int hz)
 {
+	return m->pref[nid * BUDDY_ZONE_NR_TYPES + hz];
+}
+
+static int preferred_zone_slow(const struct buddy_model *m, int nid, int hz)
+{
 	const int *zl = &m->zonelist[(size_t)nid * m->nr_zones];
 
 	for (unsigned k = 0; k < m->nr_zones; k++)
@@ -1696,7 +1724,7 @@ static uint32_t alloc_flags_nofragment(const struct buddy_model *m, int pref, ui
 }
 
 /* mirrors rmqueue() (6.1:3879, 6.12:3147, 6.18) */
-static uint32_t rmqueue(struct buddy_model *m, struct bzone *z, unsigned order, uint32_t flags,
+static inline __attribute__((always_inline)) uint32_t rmqueue(struct buddy_model *m, struct bzone *z, unsigned order, uint32_t flags,
 			const struct alloc_ctx *ac, bool *from_pcp)
 {
 	uint32_t i = NIL;
@@ -1712,8 +1740,11 @@ static uint32_t rmqueue(struct buddy_model *m, struct bzone *z, unsigned order, 
 
 		take_reset(&t, order);
 		i = rmqueue_buddy_locked(m, z, order, flags, ac->mt, &t);
-		if (i != NIL)
+		if (i != NIL) {
 			mark_alloc(m, z, i, order, ac->mt);
+			if (m->capture)
+				capture_step(m, &t);
+		}
 	}
 	if (z->boosted && (!m->prof.boost_wake_needs_kswapd || (flags & BUDDY_ALLOC_KSWAPD))) {
 		JS(m, &z->boosted);
@@ -1910,7 +1941,7 @@ out:
 
 /* Makes [i, i + 2^order) exactly one allocated block with head i, splitting or joining the
  * model's allocated records. Checks first; changes nothing on error. */
-static int carve_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, const char *what)
+static inline __attribute__((always_inline)) int carve_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, const char *what)
 {
 	uint32_t h;
 	unsigned k;
@@ -1920,6 +1951,8 @@ static int carve_alloc(struct buddy_model *m, struct bzone *z, uint32_t i, unsig
 			      z->name, (unsigned long long)PFN(z, i), order, what);
 		return -EINVAL;
 	}
+	if (PG(z, i)->state == PS_ALLOC && PG(z, i)->order == order)
+		return 0;
 	if (!find_block(m, z, i, &h, &k) || PG(z, h)->state != PS_ALLOC)
 		return contradiction(m, z, i, order, what);
 	if (k >= order) {
@@ -2006,7 +2039,7 @@ static void commit_61(struct buddy_model *m, struct bzone *z, unsigned cpu, uint
 }
 
 /* free_unref_page_commit() of 6.12 (6.12:2673) and free_frozen_page_commit() of 6.18 (6.18:2860) */
-static void commit_612(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int mt)
+static inline __attribute__((always_inline)) void commit_612(struct buddy_model *m, struct bzone *z, unsigned cpu, uint32_t i, unsigned order, int mt)
 {
 	struct bpcp *pcp = &z->pcp[cpu];
 	int pindex = order_to_pindex(m, mt, order);
@@ -2173,6 +2206,44 @@ int buddy_free_pcppages_bulk(struct buddy_model *m, int zone, unsigned cpu, uint
 	return 0;
 }
 
+/* mirrors decay_pcp_high() (6.12:2409, 6.18:2596) */
+int buddy_decay_pcp_high(struct buddy_model *m, int zone, unsigned cpu)
+{
+	struct bzone *z;
+	struct bpcp *pcp;
+	int todo = 0;
+	int64_t to_drain;
+
+	if (zone < 0 || (unsigned)zone >= m->nr_zones || cpu >= m->nr_cpus) {
+		buddy_set_err(m, "decay_pcp_high: zone %d cpu %u out of range", zone, cpu);
+		return -EINVAL;
+	}
+	if (!m->prof.adaptive_pcp)
+		return 0;
+	z = &m->zones[zone];
+	pcp = &z->pcp[cpu];
+	if (pcp->high > pcp->high_min) {
+		int64_t a = pcp->count - ((int64_t)pcp->batch << 5), b = pcp->high - (pcp->high >> 3);
+		int64_t h = a > b ? a : b;
+
+		if (h < pcp->high_min)
+			h = pcp->high_min;
+		JS(m, &pcp->high);
+		pcp->high = (int)h;
+		if (pcp->high > pcp->high_min)
+			todo = 1;
+	}
+	to_drain = pcp->count - pcp->high;
+	while (to_drain > 0) {
+		int64_t n = to_drain < pcp->batch ? to_drain : pcp->batch;
+
+		free_pcppages_bulk(m, z, cpu, n, 0);
+		todo = 1;
+		to_drain -= n;
+	}
+	return todo;
+}
+
 int buddy_unreserve_highatomic(struct buddy_model *m, int mt, int highest_zone_type, bool force)
 {
 	struct alloc_ctx ac = { .mt = mt, .hz = highest_zone_type, .nid = 0 };
@@ -2273,6 +2344,43 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 	return err;
 }
 
+int buddy_predict_alloc(struct buddy_model *m, const struct buddy_alloc_req *req, struct buddy_alloc_res *res,
+			struct buddy_take *take)
+{
+	struct buddy_take local, *saved = m->capture;
+	bool saved_silent = m->silent;
+	char err_saved[sizeof(m->err)];
+	int err;
+
+	if (!take)
+		take = &local;
+	take_reset(take, req->order);
+	take->nr_events = 0;
+	take->ctx_mode_after = 0;
+	memcpy(err_saved, m->err, sizeof(err_saved));
+	m->jr_nr = 0;
+	m->jr_oom = false;
+	m->journaling = true;
+	m->silent = true;
+	m->capture = take;
+	err = buddy_alloc(m, req, res);
+	m->journaling = false;
+	journal_rollback(m);
+	m->capture = saved;
+	m->silent = saved_silent;
+	if (res->from_pcp && res->pfn != BUDDY_PFN_NONE && take->pfn != res->pfn) {	/* a pcp hit */
+		take->pfn = res->pfn;
+		take->path = BUDDY_PATH_PCP;
+	}
+	if (m->jr_oom) {
+		buddy_set_err(m, "prediction: out of memory for the undo journal; the model may be damaged");
+		return -ENOMEM;
+	}
+	if (!err)
+		memcpy(m->err, err_saved, sizeof(err_saved));
+	return err;
+}
+
 /* ---- follow-mode primitives ----------------------------------------------------------------------- */
 
 static struct bzone *zone_or_err(struct buddy_model *m, uint64_t pfn, unsigned order, uint32_t *i, const char *what)
@@ -2366,9 +2474,11 @@ int buddy_pcp_add(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned or
 	err = carve_alloc(m, z, i, order, "the kernel put it on a pcp list");
 	if (err)
 		return err;
+	if (cached_mt < 0)
+		cached_mt = list_mt;	/* 6.1: page->index keeps HIGHATOMIC while the list is Movable */
 	if (list_mt >= BUDDY_MT_PCPTYPES)
 		list_mt = BUDDY_MT_MOVABLE;
-	pcp_add(m, z, cpu, i, order, list_mt, to_tail, cached_mt >= 0 ? cached_mt : list_mt);
+	pcp_add(m, z, cpu, i, order, list_mt, to_tail, cached_mt);
 	return 0;
 }
 
@@ -2750,6 +2860,23 @@ static int bad_config(int *err, char *errbuf, size_t errlen, const char *fmt, ..
 	return 0;
 }
 
+/* The per-pfn array is the model's working set (100 MB for 24 GiB): 2 MiB aligned and, for
+ * big ones, backed by transparent huge pages when the system allows it (a hint, no I/O),
+ * which removes most TLB misses on random pfns. */
+static void *alloc_pages_array(size_t bytes)
+{
+	void *p = NULL;
+	size_t align = (size_t)2 << 20;
+
+	if (bytes < align)
+		return malloc(bytes);
+	bytes = (bytes + align - 1) & ~(align - 1);
+	if (posix_memalign(&p, align, bytes))
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
 /* zone_batchsize() (6.1, 6.12, 6.18) */
 static int zone_batchsize(uint64_t managed)
 {
@@ -2789,7 +2916,7 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	if (z->n >= NIL)
 		return bad_config(err, errbuf, errlen, "zone %s: %llu pages is more than the model handles", z->name,
 				  (unsigned long long)z->n), -1;
-	z->pages = malloc(z->n * sizeof(*z->pages));
+	z->pages = alloc_pages_array(z->n * sizeof(*z->pages));
 	z->nr_pb = z->n >> m->pbo;
 	z->pb = malloc(z->nr_pb);
 	z->free = calloc((size_t)m->nr_orders * BUDDY_MT_NR, sizeof(*z->free));
@@ -2996,6 +3123,15 @@ struct buddy_model *buddy_new(const struct buddy_config *c, int *err, char *errb
 						zl[n++] = (int)k;
 		}
 	}
+	m->pref = malloc((size_t)m->nr_nodes * BUDDY_ZONE_NR_TYPES * sizeof(int));
+	if (!m->pref) {
+		*err = -ENOMEM;
+		buddy_free_model(m);
+		return NULL;
+	}
+	for (unsigned nid = 0; nid < m->nr_nodes; nid++)
+		for (int hz = 0; hz < BUDDY_ZONE_NR_TYPES; hz++)
+			m->pref[nid * BUDDY_ZONE_NR_TYPES + hz] = preferred_zone_slow(m, (int)nid, hz);
 	return m;
 }
 
@@ -3015,6 +3151,7 @@ void buddy_free_model(struct buddy_model *m)
 	}
 	free(m->zones);
 	free(m->zonelist);
+	free(m->pref);
 	free(m->jr);
 	free(m);
 }
@@ -3466,6 +3603,16 @@ int buddy_check(struct buddy_model *m)
 				return bad(m, z, "%s lists hold %lld pages, the counter says %lld", buddy_mt_name(mt),
 					   (long long)pages, (long long)z->free_pages_mt[mt]);
 		}
+		{
+			int64_t nf = 0;
+
+			for (int mt = 0; mt < BUDDY_MT_NR; mt++)
+				if (mt != BUDDY_MT_ISOLATE)
+					nf += z->free_pages_mt[mt];
+			if (nf != z->nr_free_pages)
+				return bad(m, z, "NR_FREE_PAGES %lld, the lists hold %lld", (long long)z->nr_free_pages,
+					   (long long)nf);
+		}
 		/* pcp lists */
 		for (unsigned c = 0; c < m->nr_cpus; c++) {
 			uint64_t pages = 0;
@@ -3553,11 +3700,21 @@ int buddy_check(struct buddy_model *m)
 
 /* ---- hash, size ---------------------------------------------------------------------------------------- */
 
+/* FNV-1a style over 64-bit words (byte order of this machine; deterministic for a build) */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
+	size_t k = 0;
 
-	for (size_t k = 0; k < n; k++) {
+	for (; k + 8 <= n; k += 8) {
+		uint64_t w;
+
+		memcpy(&w, b + k, 8);
+		h ^= w;
+		h *= 0x100000001b3ull;
+		h ^= h >> 32;
+	}
+	for (; k < n; k++) {
 		h ^= b[k];
 		h *= 0x100000001b3ull;
 	}

@@ -93,7 +93,7 @@ int lab_spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
 }
 
 /* Runs argv and collects its stdout (NUL-terminated, malloc'ed) into *out. */
-int lab_spawn_capture(char *const argv[], char **out)
+int lab_spawn_capture(char *const argv[], int err_fd, char **out)
 {
 	char tmpl[] = "/tmp/fragscope-lab-XXXXXX";
 	int fd = mkstemp(tmpl), ret;
@@ -104,7 +104,7 @@ int lab_spawn_capture(char *const argv[], char **out)
 	if (fd < 0)
 		return -errno;
 	unlink(tmpl);
-	ret = lab_spawn(argv, -1, fd, -1);
+	ret = lab_spawn(argv, -1, fd, err_fd);
 	if (ret >= 0 && fstat(fd, &st) == 0 && (buf = calloc(1, st.st_size + 1))) {
 		if (pread(fd, buf, st.st_size, 0) == st.st_size)
 			*out = buf;
@@ -670,11 +670,59 @@ static bool cmp_same(const struct cmp_ev *x, const struct cmp_ev *y)
 }
 
 #define LAB_CMP_LOOKAHEAD 32
+#define LAB_CMP_EDGE_NS 1000000ull	/* window edges left out: tracefs text has 1 us timestamps */
+#define LAB_CMP_MAX_UNPAIRED 100000
+
+struct cmp_unpaired {
+	size_t *idx;
+	size_t n, cap;
+};
+
+static void unpaired_add(struct cmp_unpaired *u, size_t i)
+{
+	if (u->n == u->cap) {
+		size_t ncap = u->cap ? u->cap * 2 : 256;
+		size_t *p = ncap <= LAB_CMP_MAX_UNPAIRED ? realloc(u->idx, ncap * sizeof(*p)) : NULL;
+
+		if (!p)
+			return;
+		u->idx = p;
+		u->cap = ncap;
+	}
+	u->idx[u->n++] = i;
+}
+
+/* Unpaired events of a and b that are the same event seen at another place in the order (an
+ * interrupt between the two probes of one tracepoint): same kind, pfn and order, within 1 ms. */
+static uint64_t count_reordered(const struct cmp_ev *a, const struct cmp_unpaired *ua,
+				const struct cmp_ev *b, struct cmp_unpaired *ub)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < ua->n; i++) {
+		const struct cmp_ev *x = &a[ua->idx[i]];
+
+		for (size_t j = 0; j < ub->n; j++) {
+			const struct cmp_ev *y;
+
+			if (ub->idx[j] == SIZE_MAX)
+				continue;
+			y = &b[ub->idx[j]];
+			if (cmp_same(x, y) && (x->ts > y->ts ? x->ts - y->ts : y->ts - x->ts) < LAB_CMP_EDGE_NS) {
+				ub->idx[j] = SIZE_MAX;
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
 
 int lab_compare_traces(const char *a_path, const char *b_path, struct lab_compare *res)
 {
 	struct cmp_ev *a, *b;
 	size_t na, nb, ia = 0, ib = 0, ea, eb;
+	struct cmp_unpaired ua = { 0 }, ub = { 0 };
 	int ret;
 
 	memset(res, 0, sizeof(*res));
@@ -691,6 +739,10 @@ int lab_compare_traces(const char *a_path, const char *b_path, struct lab_compar
 		goto out;
 	res->window_start_ns = a[0].ts > b[0].ts ? a[0].ts : b[0].ts;
 	res->window_end_ns = a[na - 1].ts < b[nb - 1].ts ? a[na - 1].ts : b[nb - 1].ts;
+	if (res->window_end_ns > res->window_start_ns + 4 * LAB_CMP_EDGE_NS) {
+		res->window_start_ns += LAB_CMP_EDGE_NS;
+		res->window_end_ns -= LAB_CMP_EDGE_NS;
+	}
 	while (ia < na && a[ia].ts < res->window_start_ns)
 		ia++;
 	while (ib < nb && b[ib].ts < res->window_start_ns)
@@ -722,25 +774,32 @@ int lab_compare_traces(const char *a_path, const char *b_path, struct lab_compar
 			if (res->first_unpaired == UINT64_MAX)
 				res->first_unpaired = ia - a0;
 			if (skip_a) {
-				res->a_only += skip_a;
-				ia += skip_a;
+				while (skip_a--)
+					unpaired_add(&ua, ia++);
 			} else if (skip_b) {
-				res->b_only += skip_b;
-				ib += skip_b;
+				while (skip_b--)
+					unpaired_add(&ub, ib++);
 			} else {
-				res->a_only++;
-				res->b_only++;
-				ia++;
-				ib++;
+				unpaired_add(&ua, ia++);
+				unpaired_add(&ub, ib++);
 			}
 		}
 		if (ia < ea || ib < eb) {
 			if (res->first_unpaired == UINT64_MAX)
 				res->first_unpaired = ia - a0;
-			res->a_only += ea - ia;
-			res->b_only += eb - ib;
+			while (ia < ea)
+				unpaired_add(&ua, ia++);
+			while (ib < eb)
+				unpaired_add(&ub, ib++);
 		}
 	}
+	res->a_only = res->a_events - res->matched;
+	res->b_only = res->b_events - res->matched;
+	res->reordered = count_reordered(a, &ua, b, &ub);
+	res->a_only -= res->reordered;
+	res->b_only -= res->reordered;
+	free(ua.idx);
+	free(ub.idx);
 out:
 	free(a);
 	free(b);

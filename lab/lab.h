@@ -22,8 +22,9 @@ bool lab_find_program(const char *name, char *buf, size_t len);
 /* Runs argv (argv[0] searched in PATH) with the given fds as stdin/stdout/stderr (-1: inherit;
  * for stdin, /dev/null). Its exit status (0..255), 128+signal, or -errno if it could not start. */
 int lab_spawn(char *const argv[], int in_fd, int out_fd, int err_fd);
-/* The same, collecting its stdout (NUL-terminated, malloc'ed) into *out. */
-int lab_spawn_capture(char *const argv[], char **out);
+/* The same (stdin /dev/null, stderr err_fd), collecting its stdout (NUL-terminated, malloc'ed)
+ * into *out. */
+int lab_spawn_capture(char *const argv[], int err_fd, char **out);
 int lab_read_file(const char *path, uint8_t **data, size_t *size);
 int lab_write_file(const char *path, const void *data, size_t size);
 
@@ -85,14 +86,16 @@ int lab_annotate(const char *in, const char *out, const struct trace_kv *add, in
 struct lab_compare {
 	uint64_t a_events, b_events;	/* kmem page events (kinds 1..6) inside the common window */
 	uint64_t matched;		/* paired in order: same kind, pfn and order */
-	uint64_t a_only, b_only;	/* left unpaired (lost by one side, or reordered) */
+	uint64_t reordered;		/* the same event at another place in the order (within 1 ms),
+					 * e.g. an interrupt between the two probes of one tracepoint */
+	uint64_t a_only, b_only;	/* seen by one side only */
 	uint64_t first_unpaired;	/* index in a's window of the first unpaired event; UINT64_MAX if none */
 	uint64_t window_start_ns, window_end_ns;	/* the time both captures cover */
 };
 
 /* Pairs the kmem page events of two traces of the same run in order (a small look-ahead absorbs
  * reorderings such as an interrupt nested between two probes), inside the time window both cover
- * (they share CLOCK_MONOTONIC). */
+ * (they share CLOCK_MONOTONIC) less 1 ms at each end (tracefs text has 1 us timestamps). */
 int lab_compare_traces(const char *a, const char *b, struct lab_compare *res);
 
 #endif

@@ -83,7 +83,7 @@ tracefs_setup() {	# the six kmem events into the ring buffer, mono clock (as bpf
 	for e in mm_page_alloc mm_page_alloc_zone_locked mm_page_free mm_page_free_batched \
 		 mm_page_pcpu_drain mm_page_alloc_extfrag; do
 		echo 1 > $t/events/kmem/$e/enable || rc=65
-		cat $t/events/kmem/$e/format > /out/format/$e
+		cat $t/events/kmem/$e/format > /out/format/$e.format
 	done
 }
 tracefs_dump() {

@@ -444,7 +444,7 @@ static void test_compare(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < N; i++) {
-		a[i].ts_ns = 1000000 + i * 1000;
+		a[i].ts_ns = 1000000 + i * 10000;	/* 10 us apart: 1 ms = 100 events at each edge */
 		a[i].kind = i % 3 == 2 ? TEV_PAGE_FREE_BATCHED : i % 2 ? TEV_PAGE_FREE : TEV_PAGE_ALLOC;
 		a[i].pfn = 0x4000 + i;
 		a[i].order = a[i].kind == TEV_PAGE_FREE_BATCHED ? 3 : i % 4;	/* batched: order ignored */
@@ -462,27 +462,30 @@ static void test_compare(void **state)
 	write_stream(tpath("ca.fst"), a, N);
 	write_stream(tpath("cb.fst"), b, nb);
 	assert_int_equal(lab_compare_traces(tpath("ca.fst"), tpath("cb.fst"), &c), 0);
-	assert_int_equal(c.a_events, N);
-	assert_int_equal(c.b_events, N);
-	assert_int_equal(c.matched, N);
-	assert_int_equal(c.a_only + c.b_only, 0);
+	assert_int_equal(c.a_events, N - 200);	/* the common window less 1 ms at each end */
+	assert_int_equal(c.b_events, N - 200);
+	assert_int_equal(c.matched, N - 200);
+	assert_int_equal(c.a_only + c.b_only + c.reordered, 0);
 	assert_true(c.first_unpaired == UINT64_MAX);
 
-	/* b: events 100 and 101 swapped (an IRQ between two probes), event 500 lost */
+	/* b: events 300 and 301 swapped (an IRQ between two probes), event 700 lost */
 	nb = 0;
 	for (size_t i = 0; i < N; i++) {
-		if (i == 500)
+		if (i == 700)
 			continue;
-		b[nb++] = a[i == 100 ? 101 : i == 101 ? 100 : i];
+		b[nb] = a[i == 300 ? 301 : i == 301 ? 300 : i];
+		b[nb].ts_ns = a[i].ts_ns;
+		nb++;
 	}
 	write_stream(tpath("cb.fst"), b, nb);
 	assert_int_equal(lab_compare_traces(tpath("ca.fst"), tpath("cb.fst"), &c), 0);
-	assert_int_equal(c.a_events, N);
-	assert_int_equal(c.b_events, N - 1);
-	assert_int_equal(c.matched, N - 2);
-	assert_int_equal(c.a_only, 2);
-	assert_int_equal(c.b_only, 1);
-	assert_int_equal(c.first_unpaired, 100);
+	assert_int_equal(c.a_events, N - 200);
+	assert_int_equal(c.b_events, N - 201);
+	assert_int_equal(c.matched, N - 202);
+	assert_int_equal(c.reordered, 1);
+	assert_int_equal(c.a_only, 1);
+	assert_int_equal(c.b_only, 0);
+	assert_int_equal(c.first_unpaired, 200);
 
 	/* a different pfn at 1000 pairs nothing there, and the rest still pairs */
 	for (size_t i = 0; i < N; i++)
@@ -490,10 +493,11 @@ static void test_compare(void **state)
 	b[1000].pfn = 0x999999;
 	write_stream(tpath("cb.fst"), b, N);
 	assert_int_equal(lab_compare_traces(tpath("ca.fst"), tpath("cb.fst"), &c), 0);
-	assert_int_equal(c.matched, N - 1);
+	assert_int_equal(c.matched, N - 201);
+	assert_int_equal(c.reordered, 0);
 	assert_int_equal(c.a_only, 1);
 	assert_int_equal(c.b_only, 1);
-	assert_int_equal(c.first_unpaired, 1000);
+	assert_int_equal(c.first_unpaired, 900);
 	assert_int_not_equal(lab_compare_traces(tpath("ca.fst"), tpath("missing.fst"), &c), 0);
 	free(a);
 	free(b);

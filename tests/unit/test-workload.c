@@ -128,7 +128,7 @@ static void test_plan_guest(void **state)
 	assert_int_equal(p.thp_bytes, 0);
 }
 
-/* This 24 GiB machine: the default budget is capped at 4 GiB. */
+/* This 24 GiB machine: the default budget is capped at 2 GiB. */
 static void test_plan_big(void **state)
 {
 	struct workload_plan p;
@@ -137,16 +137,16 @@ static void test_plan_big(void **state)
 
 	(void)state;
 	assert_int_equal(workload_plan_for(WORKLOAD_FRAGMENT, &o, 23 * GiB, 600 * MiB, &p, err, sizeof(err)), 0);
-	assert_int_equal(p.mem, 4 * GiB);
-	assert_int_equal(p.file_bytes, 3 * GiB);
-	assert_int_equal(p.pipe_bytes, 2 * GiB);		/* mem/2 > 600M + 64M */
+	assert_int_equal(p.mem, 2 * GiB);
+	assert_int_equal(p.file_bytes, 3 * GiB / 2);
+	assert_int_equal(p.pipe_bytes, 1 * GiB);		/* mem/2 > 600M + 64M */
 	assert_int_equal(p.pipe_cap, 23 * GiB / 100 * 25);	/* 25% of MemAvailable */
 	/* much free space in unmovable blocks: the first round covers it */
 	assert_int_equal(workload_plan_for(WORKLOAD_FRAGMENT, &o, 23 * GiB, 3 * GiB, &p, err, sizeof(err)), 0);
 	assert_int_equal(p.pipe_bytes, 3 * GiB + 64 * MiB);
 	/* unknown (not root): half the budget, fixed */
 	assert_int_equal(workload_plan_for(WORKLOAD_FRAGMENT, &o, 23 * GiB, -1, &p, err, sizeof(err)), 0);
-	assert_int_equal(p.pipe_bytes, 2 * GiB);
+	assert_int_equal(p.pipe_bytes, 1 * GiB);
 	assert_false(p.pipes_auto);
 	/* explicit sizes are taken as they are */
 	o.mem = 64 * MiB;
