@@ -118,6 +118,7 @@ static int run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "enable-thp", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd_desc *d = &cmd_workload_desc;
@@ -178,6 +179,9 @@ static int run(int argc, char **argv)
 			break;
 		case 'n':
 			dry = true;
+			break;
+		case 'T':
+			o.enable_thp = true;
 			break;
 		default:
 			return cmd_usage_error(d, "unknown option");
@@ -267,7 +271,7 @@ const struct cmd_desc cmd_workload_desc = {
 	.run = run,
 	.summary = "run a built-in deterministic memory workload",
 	.usage = "fragment|thp|forks|mixed [--mem SIZE] [--pipes SIZE] [--seed N] [--duration S] [--hold S]\n"
-		 "fragment|thp|forks|mixed [--dir DIR] [--forks N] [--dry-run] [--json] [--quiet]",
+		 "fragment|thp|forks|mixed [--dir DIR] [--forks N] [--enable-thp] [--dry-run] [--json] [--quiet]",
 	.help =
 	"Workloads (each fills, frees in a fixed pattern, then releases everything):\n"
 	"  fragment   page cache (64 KiB files) and anonymous memory, 3:1, interleaved by the\n"
@@ -278,7 +282,7 @@ const struct cmd_desc cmd_workload_desc = {
 	"  thp        MADV_HUGEPAGE memory (order-9 faults) interleaved with base pages; free\n"
 	"             every other huge extent, split every fourth, free every other base chunk,\n"
 	"             then fault the freed huge extents again (THP must not be 'never': kernels\n"
-	"             turn it off below 512 MiB of RAM, so use guests of 1G for this one)\n"
+	"             turn it off below 512 MiB of RAM; see --enable-thp)\n"
 	"  forks      a fork storm: children touching one page every 2 MiB (page tables and\n"
 	"             kernel stacks are unmovable), 64 alive at a time\n"
 	"  mixed      fill and holes, THP, pipes and forks in one run\n"
@@ -298,6 +302,9 @@ const struct cmd_desc cmd_workload_desc = {
 	"  --hold S         keep the final state S seconds before cleaning up (default 0)\n"
 	"  --dir DIR        put page-cache files in a new folder under DIR (default: as root a\n"
 	"                   private tmpfs mounted in a private mount namespace, else /dev/shm)\n"
+	"  --enable-thp     thp, mixed: if transparent_hugepage/enabled is 'never', set it to\n"
+	"                   'madvise' for the run and restore it afterwards (root; meant for the\n"
+	"                   lab's small guests, where the kernel switched THP off)\n"
 	"  --dry-run        resolve and print the plan only\n"
 	"  --json           print a summary as JSON: the plan, what was done, phase times\n"
 	"                   (CLOCK_MONOTONIC, the tracefs 'mono' clock), elapsed\n"

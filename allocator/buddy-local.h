@@ -24,10 +24,12 @@ enum page_state {
 
 struct bpage {
 	uint32_t next, prev;	/* intrusive list links (zone-relative indices), NIL = none */
-	uint8_t state;
-	uint8_t order;
-	uint8_t mt;
-	uint8_t cmt;
+	/* bit-fields of a 32-bit word rather than uint8_t: stores through a char type alias
+	 * everything and would make the compiler reload the model's fields after each one */
+	uint32_t state : 8;
+	uint32_t order : 8;
+	uint32_t mt : 8;
+	uint32_t cmt : 8;
 	uint16_t cpu;
 	uint16_t pad;
 };

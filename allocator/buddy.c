@@ -1362,6 +1362,23 @@ static void free_pcppages_bulk(struct buddy_model *m, struct bzone *z, unsigned 
 	}
 }
 
+/* A prediction of a whole allocation reports the __rmqueue step that gave the page. */
+static void capture_step(struct buddy_model *m, const struct buddy_take *t)
+{
+	struct buddy_take *c = m->capture;
+
+	if (!c || c == t)
+		return;
+	c->pfn = t->pfn;
+	c->order = t->order;
+	c->path = t->path;
+	c->list_mt = t->list_mt;
+	c->found_pfn = t->found_pfn;
+	c->found_order = t->found_order;
+	c->fallback_mt = t->fallback_mt;
+	c->change_ownership = t->change_ownership;
+}
+
 /* mirrors rmqueue_bulk() (6.1:3161, 6.12:2373, 6.18:2555): pages appended at the list tail */
 static int rmqueue_bulk(struct buddy_model *m, struct bzone *z, unsigned order, int count, unsigned cpu, int mt,
 			uint32_t alloc_flags)
@@ -1376,6 +1393,8 @@ static int rmqueue_bulk(struct buddy_model *m, struct bzone *z, unsigned order, 
 		i = rmqueue_profile(m, z, order, mt, alloc_flags, &mode, &t);
 		if (i == NIL)
 			break;
+		if (n == 0 && m->capture)
+			capture_step(m, &t);
 		pcp_add(m, z, cpu, i, order, mt, true, m->prof.pcppage_mt_cache ? PG(z, i)->cmt : mt);
 	}
 	if (ev_on(m)) {
@@ -1721,8 +1740,11 @@ static inline __attribute__((always_inline)) uint32_t rmqueue(struct buddy_model
 
 		take_reset(&t, order);
 		i = rmqueue_buddy_locked(m, z, order, flags, ac->mt, &t);
-		if (i != NIL)
+		if (i != NIL) {
 			mark_alloc(m, z, i, order, ac->mt);
+			if (m->capture)
+				capture_step(m, &t);
+		}
 	}
 	if (z->boosted && (!m->prof.boost_wake_needs_kswapd || (flags & BUDDY_ALLOC_KSWAPD))) {
 		JS(m, &z->boosted);
@@ -2184,6 +2206,44 @@ int buddy_free_pcppages_bulk(struct buddy_model *m, int zone, unsigned cpu, uint
 	return 0;
 }
 
+/* mirrors decay_pcp_high() (6.12:2409, 6.18:2596) */
+int buddy_decay_pcp_high(struct buddy_model *m, int zone, unsigned cpu)
+{
+	struct bzone *z;
+	struct bpcp *pcp;
+	int todo = 0;
+	int64_t to_drain;
+
+	if (zone < 0 || (unsigned)zone >= m->nr_zones || cpu >= m->nr_cpus) {
+		buddy_set_err(m, "decay_pcp_high: zone %d cpu %u out of range", zone, cpu);
+		return -EINVAL;
+	}
+	if (!m->prof.adaptive_pcp)
+		return 0;
+	z = &m->zones[zone];
+	pcp = &z->pcp[cpu];
+	if (pcp->high > pcp->high_min) {
+		int64_t a = pcp->count - ((int64_t)pcp->batch << 5), b = pcp->high - (pcp->high >> 3);
+		int64_t h = a > b ? a : b;
+
+		if (h < pcp->high_min)
+			h = pcp->high_min;
+		JS(m, &pcp->high);
+		pcp->high = (int)h;
+		if (pcp->high > pcp->high_min)
+			todo = 1;
+	}
+	to_drain = pcp->count - pcp->high;
+	while (to_drain > 0) {
+		int64_t n = to_drain < pcp->batch ? to_drain : pcp->batch;
+
+		free_pcppages_bulk(m, z, cpu, n, 0);
+		todo = 1;
+		to_drain -= n;
+	}
+	return todo;
+}
+
 int buddy_unreserve_highatomic(struct buddy_model *m, int mt, int highest_zone_type, bool force)
 {
 	struct alloc_ctx ac = { .mt = mt, .hz = highest_zone_type, .nid = 0 };
@@ -2284,6 +2344,43 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 	return err;
 }
 
+int buddy_predict_alloc(struct buddy_model *m, const struct buddy_alloc_req *req, struct buddy_alloc_res *res,
+			struct buddy_take *take)
+{
+	struct buddy_take local, *saved = m->capture;
+	bool saved_silent = m->silent;
+	char err_saved[sizeof(m->err)];
+	int err;
+
+	if (!take)
+		take = &local;
+	take_reset(take, req->order);
+	take->nr_events = 0;
+	take->ctx_mode_after = 0;
+	memcpy(err_saved, m->err, sizeof(err_saved));
+	m->jr_nr = 0;
+	m->jr_oom = false;
+	m->journaling = true;
+	m->silent = true;
+	m->capture = take;
+	err = buddy_alloc(m, req, res);
+	m->journaling = false;
+	journal_rollback(m);
+	m->capture = saved;
+	m->silent = saved_silent;
+	if (res->from_pcp && res->pfn != BUDDY_PFN_NONE && take->pfn != res->pfn) {	/* a pcp hit */
+		take->pfn = res->pfn;
+		take->path = BUDDY_PATH_PCP;
+	}
+	if (m->jr_oom) {
+		buddy_set_err(m, "prediction: out of memory for the undo journal; the model may be damaged");
+		return -ENOMEM;
+	}
+	if (!err)
+		memcpy(m->err, err_saved, sizeof(err_saved));
+	return err;
+}
+
 /* ---- follow-mode primitives ----------------------------------------------------------------------- */
 
 static struct bzone *zone_or_err(struct buddy_model *m, uint64_t pfn, unsigned order, uint32_t *i, const char *what)
@@ -2377,9 +2474,11 @@ int buddy_pcp_add(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned or
 	err = carve_alloc(m, z, i, order, "the kernel put it on a pcp list");
 	if (err)
 		return err;
+	if (cached_mt < 0)
+		cached_mt = list_mt;	/* 6.1: page->index keeps HIGHATOMIC while the list is Movable */
 	if (list_mt >= BUDDY_MT_PCPTYPES)
 		list_mt = BUDDY_MT_MOVABLE;
-	pcp_add(m, z, cpu, i, order, list_mt, to_tail, cached_mt >= 0 ? cached_mt : list_mt);
+	pcp_add(m, z, cpu, i, order, list_mt, to_tail, cached_mt);
 	return 0;
 }
 
@@ -3601,11 +3700,21 @@ int buddy_check(struct buddy_model *m)
 
 /* ---- hash, size ---------------------------------------------------------------------------------------- */
 
+/* FNV-1a style over 64-bit words (byte order of this machine; deterministic for a build) */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
+	size_t k = 0;
 
-	for (size_t k = 0; k < n; k++) {
+	for (; k + 8 <= n; k += 8) {
+		uint64_t w;
+
+		memcpy(&w, b + k, 8);
+		h ^= w;
+		h *= 0x100000001b3ull;
+		h ^= h >> 32;
+	}
+	for (; k < n; k++) {
 		h ^= b[k];
 		h *= 0x100000001b3ull;
 	}

@@ -364,6 +364,11 @@ int buddy_free(struct buddy_model *m, uint64_t pfn, unsigned order, unsigned cpu
 int buddy_drain_pcp(struct buddy_model *m, int zone, int cpu);
 /* free_pcppages_bulk(zone, count, pcp, pindex) exactly. */
 int buddy_free_pcppages_bulk(struct buddy_model *m, int zone, unsigned cpu, uint64_t count, unsigned pindex);
+/* decay_pcp_high() (6.7+; vmstat worker, about once a second per CPU): lowers pcp->high by
+ * 1/8 towards high_min and drains the excess in batch-sized free_pcppages_bulk() calls from
+ * pindex 0. 1 if there is more to do (the kernel then re-arms), 0 if not; a no-op returning 0
+ * in profiles without pcp->high tuning (6.1). zone/cpu must be valid. */
+int buddy_decay_pcp_high(struct buddy_model *m, int zone, unsigned cpu);
 /* unreserve_highatomic_pageblock(ac, force) for the zones up to highest_zone_type. 1 if one
  * block was converted, 0 if none. */
 int buddy_unreserve_highatomic(struct buddy_model *m, int mt, int highest_zone_type, bool force);
@@ -418,6 +423,13 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 			  enum buddy_rmqueue_kind kind, const struct buddy_rmqueue_ctx *ctx,
 			  struct buddy_take *take);
 
+/* buddy_alloc() on the same state under the undo journal: observers are not called and the
+ * model is left exactly as it was; *res says what buddy_alloc() would return (res->from_pcp:
+ * a pcp list head). take (may be NULL) receives the first tracepoint-like events it would emit
+ * (zone_locked, extfrag) and, for the last __rmqueue step, its path and fallback. */
+int buddy_predict_alloc(struct buddy_model *m, const struct buddy_alloc_req *req, struct buddy_alloc_res *res,
+			struct buddy_take *take);
+
 /* ---- follow-mode primitives (each checks the model's state; a failure changes nothing) ---------- */
 
 /* Take the free block whose HEAD is pfn off list list_mt (BUDDY_MT_ANY = whichever list
@@ -459,10 +471,14 @@ enum buddy_move_style {
  * (6.10+) / its end leaves the zone (6.1), moving nothing. */
 int buddy_move_freepages_block(struct buddy_model *m, uint64_t pfn, int old_mt, int new_mt,
 			       enum buddy_move_style style, uint64_t *moved, uint64_t *movable);
-/* Apply a fallback the kernel reported (extfrag) through the profile's own code on the given
- * found buddy: 6.1 steal_suitable_fallback (moves/retypes only; the take is the next
- * zone_locked); 6.12+: try_to_claim_block or the steal/single take, taking the page (the
- * result in *take). start = alloc mt, fb = fallback mt, found_order = extfrag fallback_order. */
+/* Apply a fallback the kernel reported (extfrag) through the profile's own code, with the
+ * kernel's decision: claim = the extfrag's change_ownership. found_pfn = the extfrag's pfn:
+ * in 6.1 the found buddy (steal_suitable_fallback moves/retypes only; the take is the next
+ * zone_locked, *take->pfn stays BUDDY_PFN_NONE); in 6.10+ the page __rmqueue returned, which
+ * this call takes (*take): a claim below pageblock_order claims that page's pageblock and
+ * takes it from start's list (replay skips the zone_locked that came just before the
+ * extfrag); otherwise the free block at found_pfn of order found_order is taken whole-block
+ * (claim) or stolen. start = alloc mt, fb = fallback mt, found_order = fallback_order. */
 int buddy_apply_fallback(struct buddy_model *m, uint64_t found_pfn, unsigned found_order,
 			 unsigned alloc_order, int start_mt, int fb_mt, uint32_t alloc_flags,
 			 bool claim, struct buddy_take *take);

@@ -73,6 +73,7 @@ struct collector {
 	uint16_t zone_map[256];		/* record zone id -> header zone index */
 	int err;			/* first writer error while draining */
 	uint64_t last_ts;		/* the last real timestamp in ring order (sparse timestamps) */
+	int pcp_warned;
 	bool attached;
 	struct collector_stats st;
 	struct collector_snapinfo snaps[TRACE_SNAP_MAX];

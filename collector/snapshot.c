@@ -166,10 +166,14 @@ static int walk_pcp(struct collector *c, uint32_t zi, uint32_t cpu, struct vec *
 	if (off == ~0ull)
 		return -ENOENT;
 	err = collector_run_prog(c, bpf_program__fd(c->skel->progs.walk_pcp_all), (int)cpu, args, 4, &ret);
-	if (err)
-		return err;
-	if (ret < 1)
-		return -EIO;
+	if (err || ret < 1) {
+		pr_debug("per-cpu lists of zone %s on CPU %u: %s", z->name, cpu,
+			 err ? strerror(-err) : ret == -SNAP_TOO_LONG ? "too long" : ret == -SNAP_READ_FAULT ? "read fault" : "empty");
+		if (!c->pcp_warned++)
+			pr_warn("cannot walk the per-cpu lists of zone %s on CPU %u (%s): the snapshot has no per-cpu lists there",
+				z->name, cpu, err ? strerror(-err) : ret == -SNAP_READ_FAULT ? "a kernel read failed" : "walk failed");
+		return err ? err : -EIO;
+	}
 	for (uint32_t pindex = 0; pindex < c->ki.nr_pcp_lists && k < (uint64_t)ret - 1; pindex++) {
 		uint64_t n = buf[k++];
 		int order = pcp_order(&c->ki, pindex);

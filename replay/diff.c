@@ -82,6 +82,29 @@ static void print_model_context(FILE *f, struct buddy_model *m, uint64_t pfn, un
 			p++;
 		}
 	}
+	{
+		/* the pageblock's census, as the claim threshold sees it: free pages, pcp pages,
+		 * allocated pages by the type they were allocated as (the model's stand-in for
+		 * PageLRU: movable ones count as "movable", unknown ones as the block's type) */
+		uint64_t nfree = 0, npcp = 0, nalloc[BUDDY_MT_NR + 1] = { 0 };
+
+		for (uint64_t p = pb; p < pb + (1ULL << pbo); p++) {
+			if (buddy_pfn_info(m, p, &info))
+				continue;
+			if (info.state == BUDDY_PFN_FREE_HEAD || info.state == BUDDY_PFN_FREE_TAIL)
+				nfree++;
+			else if (info.state == BUDDY_PFN_PCP_HEAD || info.state == BUDDY_PFN_PCP_TAIL)
+				npcp++;
+			else if (info.state == BUDDY_PFN_ALLOCATED)
+				nalloc[info.mt >= 0 && info.mt < BUDDY_MT_NR ? info.mt : BUDDY_MT_NR]++;
+		}
+		fprintf(f, "\n  model: pageblock census: %" PRIu64 " free, %" PRIu64 " on pcp lists, allocated:", nfree, npcp);
+		for (int mt = 0; mt < BUDDY_MT_NR; mt++)
+			if (nalloc[mt])
+				fprintf(f, " %s %" PRIu64, buddy_mt_name(mt), nalloc[mt]);
+		if (nalloc[BUDDY_MT_NR])
+			fprintf(f, " unknown (before the trace) %" PRIu64, nalloc[BUDDY_MT_NR]);
+	}
 	fprintf(f, "\n  model: free list heads (order: per type, head pfn and length):\n");
 	for (unsigned o = order; o < buddy_nr_orders(m); o++) {
 		fprintf(f, "    order %2u:", o);
@@ -108,6 +131,7 @@ static int first_divergence(struct trace_reader *rd, const struct replay_opts *b
 	int err;
 
 	o.max_log = 1;
+	o.log_skip_race = true;		/* races with the snapshot walk are no divergence */
 	err = replay_run_reader(rd, &o, &r, errbuf, len);
 	if (err)
 		return err;
@@ -142,12 +166,13 @@ int replay_diff_model(struct trace_reader *rd, const struct replay_opts *opts, F
 		err = replay_run_reader(rd, &o, &r, errbuf, len);
 		if (err)
 			return -1;
-		fprintf(f, "first divergence at event #%" PRIu64 " (t=%" PRIu64 ".%09" PRIu64 " s):\n  %s%s\n", seq,
-			first.ts_ns / 1000000000, first.ts_ns % 1000000000,
-			first.cause < 0 ? "" : replay_cause_name((enum replay_cause)first.cause),
-			first.cause < 0 ? first.msg : "");
-		if (first.cause >= 0)
+		fprintf(f, "first divergence at event #%" PRIu64 " (t=%" PRIu64 ".%09" PRIu64 " s):\n", seq,
+			first.ts_ns / 1000000000, first.ts_ns % 1000000000);
+		if (first.cause < 0)
 			fprintf(f, "  %s\n", first.msg);
+		else
+			fprintf(f, "  resync (%s: %s)\n  %s\n", replay_cause_name((enum replay_cause)first.cause),
+				replay_cause_help((enum replay_cause)first.cause), first.msg);
 		fprintf(f, "events around it:\n");
 		trace_reader_seek(rd, seq > 4 ? seq - 4 : 0);
 		for (int i = 0; i < 9 && trace_reader_next(rd, &ev) > 0; i++) {

@@ -69,6 +69,7 @@ struct replay_opts {
 	const struct replay_setting *settings;
 	uint64_t stop_at;		/* stop applying at this seq (0 = never); for seeks */
 	bool trace_has_losses;		/* the trace lost events (explains some resyncs) */
+	bool log_skip_race;		/* keep snapshot races out of the log (diff) */
 };
 
 struct replay_log_entry {
@@ -90,6 +91,7 @@ struct replay_result {
 	uint64_t pcp_allocs, pcp_agree;	/* pcp head takes: model's list head = the kernel's page */
 	uint64_t resyncs[RC_NR];
 	uint64_t pcp_other_cpu;		/* pcp pages found on another CPU's list (preemption, drains) */
+	uint64_t pcp_reordered;		/* pcp takes whose event came after later frees on the CPU */
 	uint64_t alloc_failures;
 	/* simulate */
 	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees, sim_same_pfn;

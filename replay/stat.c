@@ -379,26 +379,32 @@ static struct keyed *sorted_copy(const struct keyed *tab, size_t nr)
 	return c;
 }
 
-/* Allocator entry points skipped when naming the caller of a page allocation. */
+/* Allocator entry points skipped when naming the caller of a page allocation (compared
+ * without a "_noprof" suffix, which allocation profiling added in 6.10). */
 static const char *const alloc_frames[] = {
 	"__alloc_pages", "alloc_pages", "__alloc_frozen_pages", "alloc_frozen_pages", "__folio_alloc",
 	"folio_alloc", "__get_free_pages", "get_zeroed_page", "get_page_from_freelist", "rmqueue",
-	"__rmqueue", "alloc_pages_mpol", "alloc_pages_noprof", "__alloc_pages_noprof", "folio_alloc_noprof",
-	"alloc_slab_page", "alloc_pages_exact", "__alloc_pages_slowpath", "__alloc_pages_direct",
-	"vma_alloc_folio", "alloc_frozen_pages_noprof", "__alloc_frozen_pages_noprof", "alloc_pages_node",
-	"__alloc_pages_node", "alloc_pages_bulk", "__alloc_pages_bulk", "alloc_pages_nolock",
+	"__rmqueue", "alloc_pages_mpol", "folio_alloc_mpol", "alloc_slab_page", "alloc_pages_exact",
+	"__alloc_pages_slowpath", "__alloc_pages_direct_compact", "__alloc_pages_direct_reclaim",
+	"vma_alloc_folio", "alloc_pages_node", "__alloc_pages_node", "alloc_pages_bulk", "__alloc_pages_bulk",
+	"alloc_pages_bulk_noprof", "alloc_pages_nolock", "__alloc_pages_may_oom", "alloc_pages_vma",
+	"folio_alloc_noprof", "alloc_frozen_pages_nolock", "get_free_pages",
 };
 
 static bool is_alloc_frame(const char *sym)
 {
-	size_t n;
+	char name[128];
+	size_t n = strcspn(sym, "+. ");
 
-	for (size_t i = 0; i < sizeof(alloc_frames) / sizeof(alloc_frames[0]); i++) {
-		n = strlen(alloc_frames[i]);
-		if (!strncmp(sym, alloc_frames[i], n) && (sym[n] == '+' || sym[n] == '\0' || sym[n] == '.' ||
-							  sym[n] == ' '))
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, sym, n);
+	name[n] = '\0';
+	if (n > 7 && !strcmp(name + n - 7, "_noprof"))
+		name[n - 7] = '\0';
+	for (size_t i = 0; i < sizeof(alloc_frames) / sizeof(alloc_frames[0]); i++)
+		if (!strcmp(name, alloc_frames[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -423,6 +429,53 @@ static const char *caller_of(const struct replay_stat *st, uint32_t id, char *bu
 	}
 	snprintf(buf, len, "0x%" PRIx64, s->ips[s->nr - 1]);
 	return buf;
+}
+
+struct caller_row {
+	char name[160];
+	int mt;
+	struct count c;
+};
+
+static int cmp_caller(const void *a, const void *b)
+{
+	const struct caller_row *x = a, *y = b;
+
+	if (x->c.pages != y->c.pages)
+		return x->c.pages > y->c.pages ? -1 : 1;
+	if (x->c.n != y->c.n)
+		return x->c.n > y->c.n ? -1 : 1;
+	if (x->mt != y->mt)
+		return x->mt - y->mt;
+	return strcmp(x->name, y->name);
+}
+
+/* Stacks grouped by their caller and migratetype, biggest first (perf kmem --caller). */
+static struct caller_row *caller_rows(const struct replay_stat *st, size_t *nr)
+{
+	struct caller_row *rows = calloc(st->nr_callers ? st->nr_callers : 1, sizeof(*rows));
+	char buf[160];
+
+	*nr = 0;
+	if (!rows)
+		return NULL;
+	for (size_t i = 0; i < st->nr_callers; i++) {
+		const char *name = caller_of(st, (uint32_t)st->callers[i].key, buf, sizeof(buf));
+		size_t j;
+
+		for (j = 0; j < *nr; j++)
+			if (rows[j].mt == st->callers[i].mt && !strcmp(rows[j].name, name))
+				break;
+		if (j == *nr) {
+			snprintf(rows[j].name, sizeof(rows[j].name), "%s", name);
+			rows[j].mt = st->callers[i].mt;
+			(*nr)++;
+		}
+		rows[j].c.n += st->callers[i].c.n;
+		rows[j].c.pages += st->callers[i].c.pages;
+	}
+	qsort(rows, *nr, sizeof(*rows), cmp_caller);
+	return rows;
 }
 
 static const char *mtn(const struct replay_stat *st, uint32_t col, char *buf, size_t len)
@@ -541,14 +594,14 @@ void replay_stat_print(const struct replay_stat *st, FILE *f, const struct repla
 		free(g);
 	}
 	if (st->nr_callers) {
-		struct keyed *c = sorted_copy(st->callers, st->nr_callers);
+		size_t nc;
+		struct caller_row *c = caller_rows(st, &nc);
 
-		fprintf(f, "\nAllocations by caller (top %u of %zu stacks)\n%12s %12s %-12s  %s\n",
-			max_callers, st->nr_callers, "requests", "KB", "migratetype", "caller");
-		for (size_t i = 0; c && i < st->nr_callers && i < max_callers; i++)
+		fprintf(f, "\nAllocations by caller (top %u of %zu; from %zu stacks)\n%12s %12s %-12s  %s\n",
+			max_callers, nc, st->nr_callers, "requests", "KB", "migratetype", "caller");
+		for (size_t i = 0; c && i < nc && i < max_callers; i++)
 			fprintf(f, "%12" PRIu64 " %12" PRIu64 " %-12s  %s\n", c[i].c.n, kb(st, c[i].c.pages),
-				mtn(st, mt_col(st, c[i].mt), b, sizeof(b)), caller_of(st, (uint32_t)c[i].key, gb,
-										      sizeof(gb)));
+				mtn(st, mt_col(st, c[i].mt), b, sizeof(b)), c[i].name);
 		free(c);
 	} else {
 		fprintf(f, "\n(no callers: the trace has no stacks; record with --stacks)\n");
@@ -711,14 +764,14 @@ void replay_stat_json(const struct replay_stat *st, struct jsonw *w, const struc
 		free(g);
 	}
 	{
-		struct keyed *c = sorted_copy(st->callers, st->nr_callers);
+		size_t nc;
+		struct caller_row *c = caller_rows(st, &nc);
 
 		jsonw_name(w, "callers");
 		jsonw_start_array(w);
-		for (size_t i = 0; c && i < st->nr_callers && i < max_callers; i++) {
+		for (size_t i = 0; c && i < nc && i < max_callers; i++) {
 			jsonw_start_object(w);
-			jsonw_string_field(w, "caller", caller_of(st, (uint32_t)c[i].key, gb, sizeof(gb)));
-			jsonw_uint_field(w, "stack_id", c[i].key);
+			jsonw_string_field(w, "caller", c[i].name);
 			jsonw_string_field(w, "migratetype", mtn(st, mt_col(st, c[i].mt), b, sizeof(b)));
 			jsonw_uint_field(w, "requests", c[i].c.n);
 			jsonw_uint_field(w, "pages", c[i].c.pages);

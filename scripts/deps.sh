@@ -6,7 +6,7 @@ PKGS=(build-essential pkg-config clang llvm bpftool
       libbpf-dev libelf-dev zlib1g-dev libzstd-dev
       libtraceevent-dev libtracefs-dev libtracecmd-dev
       libncurses-dev libcairo2-dev libcmocka-dev
-      trace-cmd tmux python3
+      trace-cmd tmux python3 linux-perf
       qemu-system-x86 busybox-static xz-utils)	# the last three: fragscope lab (qemu guests)
 # package -> probe (pkg-config module or command)
 probe() {
@@ -27,6 +27,7 @@ probe() {
     libcairo2-dev) pkg-config --exists cairo ;;
     libcmocka-dev) pkg-config --exists cmocka ;;
     trace-cmd) command -v trace-cmd >/dev/null ;;
+    linux-perf) command -v perf >/dev/null ;;
     tmux) command -v tmux >/dev/null ;;
     python3) command -v python3 >/dev/null ;;
     qemu-system-x86) command -v qemu-system-x86_64 >/dev/null ;;

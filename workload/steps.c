@@ -125,9 +125,11 @@ int wl_setup_dir(struct wl_ctx *c)
 		for (size_t i = 0; i < nr && !ok; i++)
 			ok = make_dir_in(c->dir, sizeof(c->dir), bases[i]);
 		if (!ok) {
+			int e = errno;
+
 			pr_err("cannot create a folder for page-cache files in /tmp or /dev/shm: %s",
-			       strerror(errno));
-			return -errno;
+			       strerror(e));
+			return -e;
 		}
 	}
 	c->dir_created = true;
@@ -218,7 +220,7 @@ int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes)
 		if (!c->anon) {
 			ret = -errno;
 			pr_err("cannot map %llu MiB of anonymous memory: %s",
-			       (unsigned long long)(anon_bytes >> 20), strerror(errno));
+			       (unsigned long long)(anon_bytes >> 20), strerror(-ret));
 			return ret;
 		}
 	}
@@ -226,6 +228,7 @@ int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes)
 		if (wl_should_stop(c))
 			break;
 		if (wl_rng_below(&c->rng, (nf - fi) + (na - ai)) < nf - fi) {
+			wl_seq(&c->res->sequence, 'f', fi);
 			ret = write_file(c, fi++);
 			if (ret > 0) {
 				wl_note(c, "'%s' is full after %llu files", c->dir,
@@ -237,6 +240,7 @@ int wl_fill(struct wl_ctx *c, uint64_t file_bytes, uint64_t anon_bytes)
 				break;
 			}
 		} else {
+			wl_seq(&c->res->sequence, 'a', ai);
 			memcpy(c->anon + ai * WORKLOAD_CHUNK, c->buf, WORKLOAD_CHUNK);
 			ai++;
 			c->anon_chunks = ai;
@@ -530,25 +534,68 @@ static uint64_t anon_huge_bytes(void)
 	return kb << 10;
 }
 
-/* Records the THP mode ("always", "madvise", "never") and notes when it is off. */
-static void thp_mode(struct wl_ctx *c)
+#define THP_ENABLED "/sys/kernel/mm/transparent_hugepage/enabled"
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The bracketed word of transparent_hugepage/enabled ("always", "madvise", "never"), or "". */
+static void read_thp_mode(char *out, size_t len)
 {
 	char *text = NULL;
 	const char *open, *close;
 
-	if (wl_read_file("/sys/kernel/mm/transparent_hugepage/enabled", &text)) {
-		wl_note(c, "no /sys/kernel/mm/transparent_hugepage/enabled: no THP on this kernel");
+	out[0] = '\0';
+	if (wl_read_file(THP_ENABLED, &text))
 		return;
-	}
 	open = strchr(text, '[');
 	close = open ? strchr(open, ']') : NULL;
-	if (open && close && (size_t)(close - open - 1) < sizeof(c->res->thp_mode))
-		snprintf(c->res->thp_mode, sizeof(c->res->thp_mode), "%.*s", (int)(close - open - 1),
-			 open + 1);
+	if (open && close && (size_t)(close - open - 1) < len)
+		snprintf(out, len, "%.*s", (int)(close - open - 1), open + 1);
+	free(text);
+}
+
+/*
+ * Records the THP mode and notes when it is off. With opts->enable_thp a mode of "never" is
+ * switched to "madvise" for the run (root; kernels switch THP off below 512 MiB of RAM, as in
+ * the lab's small guests) and restored by wl_cleanup().
+ */
+static void thp_mode(struct wl_ctx *c)
+{
+	read_thp_mode(c->res->thp_mode, sizeof(c->res->thp_mode));
+	if (!c->res->thp_mode[0]) {
+		wl_note(c, "no " THP_ENABLED ": no THP on this kernel");
+		return;
+	}
+	if (!strcmp(c->res->thp_mode, "never") && c->opts->enable_thp) {
+		int ret = write_text(THP_ENABLED, "madvise");
+
+		if (ret) {
+			wl_note(c, "cannot switch THP on ('%s'): %s", THP_ENABLED, strerror(-ret));
+		} else {
+			snprintf(c->thp_restore, sizeof(c->thp_restore), "never");
+			read_thp_mode(c->res->thp_mode, sizeof(c->res->thp_mode));
+			c->res->thp_switched = true;
+		}
+	}
 	if (!strcmp(c->res->thp_mode, "never"))
 		wl_note(c, "THP is off (transparent_hugepage/enabled is 'never'; kernels turn it off "
-			"below 512 MiB of RAM): no order-9 faults");
-	free(text);
+			"below 512 MiB of RAM; --enable-thp switches it on for the run): no order-9 faults");
 }
 
 static void touch_extent(char *p, size_t len, char v)
@@ -594,9 +641,11 @@ int wl_thp(struct wl_ctx *c, uint64_t thp_bytes, uint64_t base_bytes)
 		if (wl_should_stop(c))
 			break;
 		if (wl_rng_below(&c->rng, (nt - ti) + (nb - bi)) < nt - ti) {
+			wl_seq(&c->res->sequence, 'h', ti);
 			touch_extent(thp + ti * HPAGE, HPAGE, 1);
 			ti++;
 		} else {
+			wl_seq(&c->res->sequence, 'b', bi);
 			touch_extent(base + bi * HPAGE, HPAGE, 1);
 			bi++;
 		}
@@ -711,6 +760,16 @@ void wl_cleanup(struct wl_ctx *c)
 			ok = false;
 		}
 		c->dir_created = false;
+	}
+	if (c->thp_restore[0]) {
+		int ret = write_text(THP_ENABLED, c->thp_restore);
+
+		if (ret) {
+			pr_warn("cannot restore '%s' to '%s': %s", THP_ENABLED, c->thp_restore,
+				strerror(-ret));
+			ok = false;
+		}
+		c->thp_restore[0] = '\0';
 	}
 	free(c->buf);
 	c->buf = NULL;

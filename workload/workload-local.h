@@ -27,6 +27,20 @@ static inline uint64_t wl_rng_below(struct wl_rng *r, uint64_t n)
 	return wl_rng_next(r) % n;
 }
 
+/* Folds one step (what, index) into res->sequence (FNV-1a, 64 bit). */
+static inline void wl_seq(uint64_t *h, char what, uint64_t index)
+{
+	uint8_t b[9];
+
+	b[0] = (uint8_t)what;
+	for (int i = 0; i < 8; i++)
+		b[1 + i] = (uint8_t)(index >> (8 * i));
+	for (int i = 0; i < 9; i++) {
+		*h ^= b[i];
+		*h *= 0x100000001b3ULL;
+	}
+}
+
 struct wl_mapping {
 	void *addr;
 	size_t len;
@@ -65,6 +79,7 @@ struct wl_ctx {
 	size_t nr_children, children_cap;
 
 	char *buf;			/* WORKLOAD_CHUNK bytes of seeded content */
+	char thp_restore[16];		/* THP mode to put back, when --enable-thp changed it */
 };
 
 uint64_t wl_now_ns(void);

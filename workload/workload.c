@@ -456,6 +456,7 @@ int workload_run(const struct workload_plan *plan, const struct workload_opts *o
 	memset(res, 0, sizeof(*res));
 	res->plan = *plan;
 	res->unmovable_free_end = -1;
+	res->sequence = 0xcbf29ce484222325ULL;
 	ctx_init(&c, plan, opts, res);
 	res->start_ns = wl_now_ns();
 	res->pid = (int)getpid();
@@ -563,11 +564,18 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 		jsonw_string_field(w, "thp_mode", r->thp_mode);
 	else
 		jsonw_null_field(w, "thp_mode");
+	jsonw_bool_field(w, "thp_switched", r->thp_switched);
 	jsonw_uint_field(w, "pipes", r->pipes);
 	jsonw_uint_field(w, "pipe_bytes", r->pipe_bytes);
 	jsonw_uint_field(w, "pipe_rounds", r->pipe_rounds);
 	json_bytes_or_null(w, "unmovable_free_end", r->unmovable_free_end);
 	jsonw_uint_field(w, "forks", r->forks);
+	{
+		char hex[24];
+
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)r->sequence);
+		jsonw_string_field(w, "sequence", hex);
+	}
 	jsonw_float_field(w, "elapsed", (double)(r->end_ns - r->start_ns) / 1e9);
 	jsonw_uint_field(w, "start_mono_ns", r->start_ns);
 	jsonw_int_field(w, "pid", r->pid);

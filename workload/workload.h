@@ -57,6 +57,7 @@ struct workload_opts {
 	const char *dir;	/* parent folder for page-cache files; NULL = private tmpfs */
 	unsigned forks;		/* children for `forks`/`mixed`; 0 = derived from mem */
 	bool progress;		/* pr_info a line per phase */
+	bool enable_thp;	/* THP "never" -> "madvise" for the run (root), restored after */
 };
 
 /* What a run will request, resolved from the options and the machine before it starts. */
@@ -97,10 +98,12 @@ struct workload_result {
 	uint64_t thp_bytes;		/* AnonHugePages of this process at its peak */
 	uint64_t thp_extents_freed;
 	char thp_mode[16];		/* transparent_hugepage/enabled: always, madvise, never */
+	bool thp_switched;		/* --enable-thp switched it from never for the run */
 	uint64_t pipes, pipe_bytes;
 	unsigned pipe_rounds;		/* automatic pressure: fill rounds */
 	int64_t unmovable_free_end;	/* free bytes in unmovable blocks with the pipes full; -1 */
 	uint64_t forks;
+	uint64_t sequence;		/* FNV-1a of the order of the steps taken (seed-driven) */
 	uint64_t start_ns, end_ns;	/* CLOCK_MONOTONIC */
 	int pid;			/* the process that filled (children have their own) */
 	int nr_phases;

@@ -69,6 +69,13 @@ expect_rc 0 $FRAGSCOPE workload fragment --mem 64M --pipes 32M --seed $SEED --js
 strip='{k:v for k,v in j.items() if k not in ("elapsed","start_mono_ns","phases","dir","pid","unmovable_free_end")} | {"plan": {k:v for k,v in j["plan"].items() if k not in ("mem_available","unmovable_free")}}'
 [ "$(jget "$TMP/frag1.json" "$strip")" = "$(jget "$TMP/out" "$strip")" ] || fail "two runs with seed $SEED differ"
 
+# another seed: the same sizes in another order
+expect_rc 0 $FRAGSCOPE workload fragment --mem 64M --pipes 32M --seed $((SEED + 1)) --json
+[ "$(jget "$TMP/out" "j['files'], j['anon_bytes'], j['pipe_bytes']")" = "(768, 16777216, 33554432)" ] ||
+  fail "seed $((SEED + 1)): other sizes"
+[ "$(jget "$TMP/out" "j['sequence']")" != "$(jget "$TMP/frag1.json" "j['sequence']")" ] ||
+  fail "seeds $SEED and $((SEED + 1)) gave the same order of steps"
+
 # thp, forks, mixed
 expect_rc 0 $FRAGSCOPE workload thp --mem 64M --seed $SEED --json
 [ "$(jget "$TMP/out" "j['thp_touched'], j['thp_extents_freed'], j['anon_chunks_freed']")" = "(67108864, 8, 256)" ] ||
@@ -77,6 +84,12 @@ if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2
   [ "$(jget "$TMP/out" "j['thp_bytes'] > 0")" = True ] || fail "thp: no huge page at all with THP enabled"
 fi
 check_clean "$TMP/out" $SEED
+mode=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+if [ -n "$mode" ] && [ "$mode" != never ]; then	# --enable-thp changes nothing then
+  expect_rc 0 $FRAGSCOPE workload thp --mem 16M --enable-thp --seed $SEED --json
+  [ "$(jget "$TMP/out" "j['thp_mode'], j['thp_switched']")" = "('$mode', False)" ] || fail "--enable-thp: $(cat "$TMP/out")"
+  grep -q "\[$mode\]" /sys/kernel/mm/transparent_hugepage/enabled || fail "--enable-thp changed the THP mode"
+fi
 expect_rc 0 $FRAGSCOPE workload forks --mem 64M --forks 100 --seed $SEED --json
 [ "$(jget "$TMP/out" "j['forks']")" = 100 ] || fail "forks: $(cat "$TMP/out")"
 check_clean "$TMP/out" $SEED

@@ -159,7 +159,25 @@ static uint64_t soak(int prof, uint64_t seed, unsigned steps, struct soak_stats 
 			}
 			q.gfp |= BUDDY_GFP_KSWAPD_RECLAIM | ((r >> 28) % 5 ? BUDDY_GFP_DIRECT_RECLAIM : BUDDY_GFP_HIGH);
 			q.cpu = (r >> 32) & 1;
-			err = buddy_alloc(m, &q, &res);
+			if ((r >> 44) % 16 == 0) {
+				/* the whole allocation predicted first: same answer, nothing changed */
+				struct buddy_alloc_res pres;
+				struct buddy_take ptake;
+				uint64_t h0 = (r >> 48) % 8 == 0 ? buddy_state_hash(m) : 0;
+				int perr = buddy_predict_alloc(m, &q, &pres, &ptake);
+
+				if (h0)
+					assert_true(buddy_state_hash(m) == h0);
+				err = buddy_alloc(m, &q, &res);
+				assert_int_equal(perr, err);
+				assert_true(pres.pfn == res.pfn);
+				assert_int_equal(pres.from_pcp, res.from_pcp);
+				if (!err)
+					assert_true(ptake.pfn == res.pfn);
+				st->predicts++;
+			} else {
+				err = buddy_alloc(m, &q, &res);
+			}
 			if (!err) {
 				live[nlive].pfn = res.pfn;
 				live[nlive++].order = q.order;
@@ -235,11 +253,83 @@ static void test_soak_deterministic(void **state)
 	}
 }
 
+/* follow-mode primitives driven at random: a failed primitive must leave the state exactly as it
+ * was (hash), a successful one must keep the invariants; resyncs always succeed */
+static void test_primitives_random(void **state)
+{
+	for (int p = 0; p < 4; p++) {
+		struct tzone t = { .nr_orders = 6, .pbo = 3, .span = 256, .pcp_batch = 3, .pcp_high = 12, .nr_cpus = 2,
+				   .pb = "MMUURRMMHMMUMMMMMMMMMMMMMMMMMMMM" };
+		struct buddy_model *m = tzone_new(&t, p);
+		uint64_t seed = 7 + (uint64_t)p, ok = 0, refused = 0;
+
+		assert_int_equal(buddy_seed_all_free(m), 0);
+		check_ok(m);
+		for (int s = 0; s < 60000; s++) {
+			uint64_t r = rng_next(&seed), h = buddy_state_hash(m);
+			uint64_t pfn = (r >> 8) % 256;
+			unsigned order = (unsigned)((r >> 20) % 4);
+			int mt = (int)((r >> 24) % 3), cpu = (int)((r >> 28) & 1), err = 0;
+			struct buddy_take tk;
+
+			pfn &= ~((1ull << order) - 1);
+			switch ((r >> 32) % 12) {
+			case 0: case 1:
+				err = buddy_take_block(m, pfn, order, (r >> 40) & 1 ? BUDDY_MT_ANY : mt, BUDDY_MT_ANY, mt, NULL);
+				break;
+			case 2: case 3:
+				err = buddy_free_block(m, pfn, order, BUDDY_MT_ANY, (r >> 40) & 1 ? BUDDY_FPI_TO_TAIL : 0);
+				break;
+			case 4:
+				err = buddy_pcp_add(m, (unsigned)cpu, pfn, order, mt, (r >> 40) & 1, -1);
+				break;
+			case 5:
+				err = buddy_pcp_remove(m, (r >> 40) & 1 ? -1 : cpu, pfn, order, mt, NULL, NULL);
+				break;
+			case 6:
+				err = buddy_pcp_drain_page(m, -1, pfn, order, BUDDY_MT_ANY);
+				break;
+			case 7:
+				err = buddy_apply_fallback(m, pfn, order + 1, order, mt, (mt + 1) % 3, 0, (r >> 40) & 1, &tk);
+				break;
+			case 8:
+				err = buddy_move_freepages_block(m, pfn, BUDDY_MT_ANY, mt, BUDDY_MOVE_PROFILE, NULL, NULL);
+				break;
+			case 9:
+				assert_int_equal(buddy_resync_allocated(m, pfn, order, mt, NULL), 0);
+				break;
+			case 10:
+				assert_int_equal(buddy_resync_free(m, pfn, order, mt, (r >> 40) & 1), 0);
+				break;
+			default:
+				assert_int_equal(buddy_resync_pcp(m, (unsigned)cpu, pfn, order, mt, (r >> 40) & 1), 0);
+				break;
+			}
+			if (err) {
+				assert_true(err == FS_ERRNO__CONTRADICTION || err == -ERANGE);
+				assert_true(buddy_state_hash(m) == h);
+				assert_true(buddy_last_error(m)[0] != '\0');
+				refused++;
+			} else {
+				ok++;
+			}
+			if (s % 64 == 0)
+				check_ok(m);
+		}
+		check_ok(m);
+		print_message("  [%s] %llu primitives applied, %llu refused with a contradiction\n", prof_names[p],
+			      (unsigned long long)ok, (unsigned long long)refused);
+		assert_true(ok > 1000 && refused > 1000);
+		buddy_free_model(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_event_order),
 		cmocka_unit_test(test_soak_deterministic),
+		cmocka_unit_test(test_primitives_random),
 	};
 	return cmocka_run_group_tests_name("allocator-soak", tests, NULL, NULL);
 }

@@ -396,6 +396,46 @@ static void test_pcp_drain_migratetype(void **state)
 	}
 }
 
+/* decay_pcp_high (6.7+): high -= high/8 towards high_min, excess drained in batches */
+static void test_pcp_decay(void **state)
+{
+	for (int p = 0; p < 4; p++) {
+		struct buddy_config c;
+		struct buddy_zone_config zc = { .name = "Normal", .zone_type = BUDDY_ZONE_NORMAL, .spanned = 64 };
+		struct buddy_pcp_config pc = { .batch = 2, .high = 16, .high_min = 4, .high_max = 16 };
+		struct buddy_model *m;
+		struct buddy_pcp_stats ps;
+		struct evlog log = { .off = 0 };
+		int err;
+
+		buddy_config_init(&c);
+		buddy_profile_by_name(prof_names[p], &c.profile);
+		c.nr_orders = 5;
+		c.pageblock_order = 3;
+		c.nr_zones = 1;
+		c.zones = &zc;
+		zc.pcp = &pc;
+		m = buddy_new(&c, &err, NULL, 0);
+		assert_non_null(m);
+		for (uint64_t pfn = 0; pfn < 12; pfn++)
+			assert_int_equal(buddy_pcp_add(m, 0, pfn, 0, BUDDY_MT_MOVABLE, false, -1), 0);
+		check_ok(m);
+		buddy_set_observer(m, evlog_cb, &log);
+		/* 6.12+: high = max(12 - 64, 16 - 2, 4) = 14: nothing to drain; then 13, 12, 11 ... */
+		assert_int_equal(buddy_decay_pcp_high(m, 0, 0), p == 0 ? 0 : 1);
+		assert_int_equal(buddy_pcp_stats(m, 0, 0, &ps), 0);
+		assert_int_equal(ps.high, p == 0 ? 16 : 14);
+		assert_string_equal(log.buf, "");
+		for (int k = 0; k < 3; k++)
+			buddy_decay_pcp_high(m, 0, 0);	/* 13, 12, 11: one page over */
+		check_ok(m);
+		assert_int_equal(buddy_pcp_stats(m, 0, 0, &ps), 0);
+		assert_int_equal(ps.count, p == 0 ? 12 : 11);
+		assert_string_equal(log.buf, p == 0 ? "" : "D0/0/M");	/* the oldest page, from the tail */
+		buddy_free_model(m);
+	}
+}
+
 /* ---- watermarks, zones, boost, highatomic ----------------------------------------------------- */
 
 /* §13 #3 zone_watermark_fast: the fast path at low fails, the slow path at min passes */
@@ -477,6 +517,92 @@ static void test_nofragment_zone_preference(void **state)
 		assert_int_equal(buddy_alloc(m, &r, &res), 0);
 		assert_int_equal(res.zone, 1);
 		assert_false(res.alloc_flags & BUDDY_ALLOC_NOFRAGMENT);
+		check_ok(m);
+		buddy_free_model(m);
+	}
+}
+
+/* §13 #2 get_page_from_freelist on two nodes: with ALLOC_NOFRAGMENT, reaching a remote node
+ * restarts the walk without it (locality first); 6.18 with vm.defrag_mode does not restart */
+static void test_numa_nofragment_restart(void **state)
+{
+	for (int p = 0; p < 5; p++) {
+		int prof = p < 4 ? p : 3;
+		bool defrag = p == 4;
+		struct buddy_config c;
+		struct buddy_zone_config zc[3];
+		struct buddy_model *m;
+		int err;
+		struct buddy_alloc_req r = { .order = 0, .gfp = BUDDY_GFP_KSWAPD_RECLAIM | BUDDY_GFP_DIRECT_RECLAIM,
+					     .mt = -2, .highest_zone_type = -1, .nid = 0 };
+		struct buddy_alloc_res res;
+
+		print_message("  [%s%s] remote-node restart\n", prof_names[prof], defrag ? " defrag_mode" : "");
+		buddy_config_init(&c);
+		buddy_profile_by_name(prof_names[prof], &c.profile);
+		memset(zc, 0, sizeof(zc));
+		strcpy(zc[0].name, "DMA32");
+		zc[0].zone_type = BUDDY_ZONE_DMA32;
+		zc[0].spanned = 64;
+		strcpy(zc[1].name, "Normal");
+		zc[1].zone_type = BUDDY_ZONE_NORMAL;
+		zc[1].start_pfn = 64;
+		zc[1].spanned = 64;
+		strcpy(zc[2].name, "Normal");
+		zc[2].node = 1;
+		zc[2].zone_type = BUDDY_ZONE_NORMAL;
+		zc[2].start_pfn = 128;
+		zc[2].spanned = 64;
+		c.nr_orders = 5;
+		c.pageblock_order = 3;
+		c.nr_zones = 3;
+		c.zones = zc;
+		c.no_zone_batchsize_defaults = true;
+		c.tun.defrag_mode = defrag;
+		m = buddy_new(&c, &err, NULL, 0);
+		assert_non_null(m);
+		/* node 0: DMA32 empty, Normal only a sub-pageblock Movable buddy; node 1: a free block */
+		assert_int_equal(buddy_seed_free_block(m, 68, 2, BUDDY_MT_MOVABLE), 0);
+		assert_int_equal(buddy_seed_free_block(m, 136, 3, BUDDY_MT_MOVABLE), 0);
+		check_ok(m);
+		assert_int_equal(buddy_alloc(m, &r, &res), 0);
+		check_ok(m);
+		if (defrag) {
+			assert_int_equal(res.zone, 2);	/* whole block claimed on node 1 */
+			assert_true(res.alloc_flags & BUDDY_ALLOC_NOFRAGMENT);
+		} else {
+			assert_int_equal(res.zone, 1);	/* fragmenting steal on the local node */
+			assert_int_equal(res.pfn, 68);
+			assert_false(res.alloc_flags & BUDDY_ALLOC_NOFRAGMENT);
+		}
+		buddy_free_model(m);
+	}
+}
+
+/* §13 #3 __zone_watermark_unusable_free: 6.1 subtracts nr_reserved_highatomic (8), 6.12+ only
+ * the free HIGHATOMIC pages (6) */
+static void test_watermark_highatomic_term(void **state)
+{
+	struct tzone t = { .pb = "MMMMMMMM", .free = "M4@0 M4@16 M4@32 M4@48", .wmin = 8, .wlow = 55, .whigh = 55,
+			   .managed = 1000 };
+
+	for (int p = 0; p < 4; p++) {
+		struct buddy_model *m = tzone_new(&t, p);
+		struct buddy_alloc_req r = { .order = 1, .mt = BUDDY_MT_UNMOVABLE, .highest_zone_type = -1, .nid = -1,
+					     .alloc_flags = BUDDY_ALLOC_WMARK_MIN | BUDDY_ALLOC_MIN_RESERVE |
+							    BUDDY_ALLOC_NON_BLOCK | BUDDY_ALLOC_HIGHATOMIC };
+		struct buddy_alloc_res res;
+		struct buddy_zone_stats st;
+
+		assert_int_equal(buddy_alloc(m, &r, &res), 0);
+		check_ok(m);
+		assert_int_equal(buddy_zone_stats(m, 0, &st), 0);
+		assert_int_equal(st.nr_reserved_highatomic, 8);
+		assert_int_equal(st.nr_free_highatomic, 6);
+		assert_int_equal(st.nr_free_pages, 62);
+		r.order = 0;
+		r.alloc_flags = BUDDY_ALLOC_WMARK_LOW;
+		assert_int_equal(buddy_alloc(m, &r, &res), p == 0 ? -ENOMEM : 0);
 		check_ok(m);
 		buddy_free_model(m);
 	}
@@ -637,6 +763,123 @@ static void test_apply_fallback(void **state)
 	}
 }
 
+/* pageblock isolation: 6.18 keeps the type under a separate isolate bit (get_pfnblock_migratetype);
+ * frees into an isolated block bypass the pcp (free_unref_page) and are not counted free */
+static void test_isolate(void **state)
+{
+	struct tzone t = { .pb = "MURMMMMM", .free = "M3@0", .pcp_batch = 2, .pcp_high = 16 };
+
+	for (int p = 0; p < 4; p++) {
+		struct buddy_model *m = tzone_new(&t, p);
+		struct buddy_zone_stats st;
+		char lists[128];
+		uint64_t moved = 0, counts[BUDDY_MT_NR];
+
+		assert_int_equal(buddy_set_pageblock_isolate(m, 0, true), 0);
+		assert_int_equal(buddy_move_freepages_block(m, 0, BUDDY_MT_ANY, BUDDY_MT_ISOLATE, BUDDY_MOVE_PROFILE, &moved,
+							    NULL), 0);
+		assert_int_equal(moved, 8);
+		assert_int_equal(buddy_set_pageblock_isolate(m, 16, true), 0);
+		assert_int_equal(buddy_pageblock_type(m, 16), BUDDY_MT_ISOLATE);
+		assert_int_equal(buddy_free(m, 17, 0, 0, 0), 0);
+		check_ok(m);
+		dump_lists(m, lists, sizeof(lists));
+		assert_string_equal(lists, "I0:17 I3:0");
+		assert_int_equal(buddy_zone_stats(m, 0, &st), 0);
+		assert_int_equal(st.nr_free_pages, 0);
+		assert_int_equal(st.nr_pcp_pages, 0);
+		assert_int_equal(buddy_pageblock_counts(m, 0, counts), 0);
+		assert_int_equal(counts[BUDDY_MT_ISOLATE], 2);
+		assert_int_equal(buddy_set_pageblock_isolate(m, 16, false), 0);
+		/* 6.18 restores the type kept under the bit; earlier kernels' callers say what to restore */
+		assert_int_equal(buddy_pageblock_type(m, 16), p == 3 ? BUDDY_MT_RECLAIMABLE : BUDDY_MT_MOVABLE);
+		check_ok(m);
+		buddy_free_model(m);
+	}
+}
+
+/* a whole allocation predicted under the undo journal: a pcp hit and a refill */
+static void test_predict_alloc(void **state)
+{
+	struct tzone t = { .pb = "MMMMMMMM", .free = "M4@0 M4@16", .pcp_batch = 4, .pcp_high = 16 };
+
+	for (int p = 0; p < 4; p++) {
+		struct buddy_model *m = tzone_new(&t, p);
+		struct buddy_alloc_req r = { .order = 0, .gfp = BUDDY_GFP_MOVABLE | BUDDY_GFP_KSWAPD_RECLAIM, .mt = -2,
+					     .highest_zone_type = -1, .nid = -1 };
+		struct buddy_alloc_res pres, res;
+		struct buddy_take tk;
+		uint64_t h = buddy_state_hash(m);
+
+		assert_int_equal(buddy_predict_alloc(m, &r, &pres, &tk), 0);
+		assert_true(buddy_state_hash(m) == h);
+		assert_int_equal(pres.pfn, 0);
+		assert_true(pres.from_pcp);
+		assert_int_equal(tk.path, BUDDY_PATH_NORMAL);	/* the refill's first __rmqueue */
+		assert_int_equal(tk.nr_events, 4);		/* four zone_locked of the refill */
+		assert_int_equal(buddy_alloc(m, &r, &res), 0);
+		assert_int_equal(res.pfn, 0);
+		assert_int_equal(buddy_predict_alloc(m, &r, &pres, &tk), 0);
+		assert_int_equal(pres.pfn, 1);
+		assert_int_equal(tk.path, BUDDY_PATH_PCP);
+		assert_int_equal(tk.nr_events, 0);
+		check_ok(m);
+		buddy_free_model(m);
+	}
+}
+
+/* what-if tunables: fallback table, pageblock_order, watermark_boost_factor, pcp batch/high */
+static void test_tunables(void **state)
+{
+	for (int p = 0; p < 4; p++) {
+		struct buddy_config c;
+		struct buddy_zone_config zc = { .name = "Normal", .zone_type = BUDDY_ZONE_NORMAL, .spanned = 64,
+						.wmark_high = 8 };
+		struct buddy_model *m;
+		struct buddy_take tk;
+		struct buddy_zone_stats st;
+		struct buddy_pcp_stats ps;
+		int err;
+
+		buddy_config_init(&c);
+		buddy_profile_by_name(prof_names[p], &c.profile);
+		c.nr_orders = 5;
+		c.pageblock_order = 3;
+		c.nr_zones = 1;
+		c.zones = &zc;
+		c.tun.pageblock_order = 2;		/* 16 blocks of 4 */
+		c.tun.override_fallbacks = true;	/* Movable falls back to Unmovable only */
+		c.tun.fallbacks[BUDDY_MT_UNMOVABLE][0] = BUDDY_MT_RECLAIMABLE;
+		c.tun.fallbacks[BUDDY_MT_UNMOVABLE][1] = BUDDY_MT_MOVABLE;
+		c.tun.fallbacks[BUDDY_MT_MOVABLE][0] = BUDDY_MT_UNMOVABLE;
+		c.tun.fallbacks[BUDDY_MT_MOVABLE][1] = -1;
+		c.tun.fallbacks[BUDDY_MT_RECLAIMABLE][0] = BUDDY_MT_UNMOVABLE;
+		c.tun.fallbacks[BUDDY_MT_RECLAIMABLE][1] = BUDDY_MT_MOVABLE;
+		c.tun.watermark_boost_factor = 0;
+		c.tun.pcp_batch = 5;
+		c.tun.pcp_high = 20;
+		m = buddy_new(&c, &err, NULL, 0);
+		assert_non_null(m);
+		assert_int_equal(buddy_pageblock_order(m), 2);
+		assert_int_equal(buddy_pcp_stats(m, 0, 0, &ps), 0);
+		assert_int_equal(ps.batch, 5);
+		assert_int_equal(ps.high, 20);
+		assert_int_equal(buddy_seed_pageblock(m, 0, BUDDY_MT_RECLAIMABLE, false), 0);
+		assert_int_equal(buddy_seed_pageblock(m, 4, BUDDY_MT_UNMOVABLE, false), 0);
+		assert_int_equal(buddy_seed_free_block(m, 0, 2, BUDDY_MT_RECLAIMABLE), 0);
+		assert_int_equal(buddy_seed_free_block(m, 4, 2, BUDDY_MT_UNMOVABLE), 0);
+		check_ok(m);
+		/* with the kernel's table Reclaimable would come first */
+		assert_int_equal(buddy_rmqueue(m, 0, 2, BUDDY_MT_MOVABLE, BUDDY_ALLOC_KSWAPD, BUDDY_RMQ_BUDDY, NULL, &tk), 0);
+		assert_int_equal(tk.pfn, 4);
+		assert_int_equal(tk.fallback_mt, BUDDY_MT_UNMOVABLE);
+		assert_int_equal(buddy_zone_stats(m, 0, &st), 0);
+		assert_int_equal(st.watermark_boost, 0);
+		check_ok(m);
+		buddy_free_model(m);
+	}
+}
+
 /* ---- profiles ------------------------------------------------------------------------------------- */
 
 static void test_profiles(void **state)
@@ -718,12 +961,18 @@ int main(void)
 		cmocka_unit_test(test_pcp_lifo),
 		cmocka_unit_test(test_pcp_drain_order),
 		cmocka_unit_test(test_pcp_drain_migratetype),
+		cmocka_unit_test(test_pcp_decay),
 		cmocka_unit_test(test_watermark_slowpath),
 		cmocka_unit_test(test_nofragment_zone_preference),
+		cmocka_unit_test(test_numa_nofragment_restart),
+		cmocka_unit_test(test_watermark_highatomic_term),
 		cmocka_unit_test(test_boost),
 		cmocka_unit_test(test_highatomic_reserve),
 		cmocka_unit_test(test_follow_primitives),
 		cmocka_unit_test(test_apply_fallback),
+		cmocka_unit_test(test_isolate),
+		cmocka_unit_test(test_tunables),
+		cmocka_unit_test(test_predict_alloc),
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_mt_mapping),
 	};

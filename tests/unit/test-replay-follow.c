@@ -360,6 +360,75 @@ static void test_follow_61_fallback(void **state)
 	replay_free(r);
 }
 
+/* Garbage in: random kinds, pfns in and out of the zone, orders beyond the largest, unknown
+ * migratetypes and CPUs. The replay must not crash, every event is applied or counted, and
+ * the model's invariants still hold at the end (resyncs repair, never corrupt). */
+static void test_follow_random_events(void **state)
+{
+	static const uint8_t kinds[] = { TEV_PAGE_ALLOC, TEV_PAGE_ALLOC_ZONE_LOCKED, TEV_PAGE_FREE,
+					 TEV_PAGE_FREE_BATCHED, TEV_PAGE_PCPU_DRAIN, TEV_PAGE_ALLOC_EXTFRAG,
+					 TEV_COMPACT_ISOLATE_FREE, TEV_MARKER };
+	static struct trace_event rnd[20000];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct trace_header h;
+	struct snap start;
+	const char *profiles[] = { "linux-6.1", "linux-6.12e", "linux-6.12", "linux-6.18" };
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	for (unsigned i = 0; i < sizeof(rnd) / sizeof(rnd[0]); i++) {
+		struct trace_event *e = &rnd[i];
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		memset(e, 0, sizeof(*e));
+		e->seq = i;
+		e->ts_ns = 1000 + i;
+		e->kind = kinds[x % sizeof(kinds)];
+		e->cpu = (uint32_t)((x >> 8) % 4);
+		e->pfn = (x >> 12) % 16 == 0 ? TRACE_PFN_NONE : BASE - 64 + ((x >> 16) % (NPB * 512 + 128));
+		e->order = (uint8_t)((x >> 32) % 13);
+		e->fallback_order = (uint8_t)((x >> 36) % 12);
+		e->mt = (int8_t)((int)((x >> 40) % 8) - 1);
+		e->fallback_mt = (int8_t)((int)((x >> 44) % 8) - 1);
+		e->flags = (uint8_t)((x >> 48) & 3);
+		e->gfp = (x >> 50) & 0xfffff;
+		e->aux = e->pfn + 512;
+	}
+	for (unsigned p = 0; p < sizeof(profiles) / sizeof(profiles[0]); p++) {
+		struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .check_every = 5000,
+					 .profile = profiles[p], .max_log = 4 };
+		char errbuf[256];
+		int err;
+		struct replay *r = replay_new(&h, &start.s, &o, &err, errbuf, sizeof(errbuf));
+		const struct replay_result *res;
+
+		assert_non_null(r);
+		for (unsigned i = 0; i < sizeof(rnd) / sizeof(rnd[0]); i++)
+			assert_int_equal(replay_feed(r, &rnd[i]), 0);
+		assert_int_equal(replay_finish(r, &start.s), 0);
+		res = replay_get_result(r);
+		if (res->invariant_err)
+			print_message("%s: %s\n", profiles[p], res->invariant_msg);
+		assert_int_equal(res->invariant_err, 0);
+		assert_int_equal(res->events, sizeof(rnd) / sizeof(rnd[0]));
+		replay_free(r);
+		/* simulate on the same garbage */
+		o.mode = REPLAY_SIMULATE;
+		r = replay_new(&h, &start.s, &o, &err, errbuf, sizeof(errbuf));
+		assert_non_null(r);
+		for (unsigned i = 0; i < sizeof(rnd) / sizeof(rnd[0]); i++)
+			assert_int_equal(replay_feed(r, &rnd[i]), 0);
+		assert_int_equal(replay_finish(r, &start.s), 0);
+		if (replay_get_result(r)->invariant_err)
+			print_message("%s simulate: %s\n", profiles[p], replay_get_result(r)->invariant_msg);
+		assert_int_equal(replay_get_result(r)->invariant_err, 0);
+		replay_free(r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_follow_deterministic),
 		cmocka_unit_test(test_checkpoint_roundtrip),
 		cmocka_unit_test(test_follow_61_fallback),
+		cmocka_unit_test(test_follow_random_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
