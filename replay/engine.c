@@ -718,6 +718,71 @@ nomem:
 	return -ENOMEM;
 }
 
+int replay_save_aux(const struct replay *r, void **buf, size_t *len)
+{
+	uint64_t nw = r->seen_bits ? (r->nr_pfns + 63) / 64 : 0, runs = 0;
+	size_t cap, off = 0;
+	uint8_t *b;
+
+	for (uint64_t i = 0; i < nw; i++)
+		if (!i || r->seen_bits[i] != r->seen_bits[i - 1])
+			runs++;
+	cap = 4 + (size_t)r->nr_cpus * sizeof(struct cpu_state) + 8 + runs * 16;
+	b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, &r->nr_cpus, 4);
+	off = 4;
+	memcpy(b + off, r->cpus, (size_t)r->nr_cpus * sizeof(struct cpu_state));
+	off += (size_t)r->nr_cpus * sizeof(struct cpu_state);
+	memcpy(b + off, &runs, 8);
+	off += 8;
+	for (uint64_t i = 0; i < nw;) {	/* runs of equal words: (count, word) */
+		uint64_t j = i + 1;
+
+		while (j < nw && r->seen_bits[j] == r->seen_bits[i])
+			j++;
+		uint64_t n = j - i;
+
+		memcpy(b + off, &n, 8);
+		memcpy(b + off + 8, &r->seen_bits[i], 8);
+		off += 16;
+		i = j;
+	}
+	*buf = b;
+	*len = off;
+	return 0;
+}
+
+int replay_restore_aux(struct replay *r, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	uint32_t nc;
+	uint64_t runs, w = 0, nw = r->seen_bits ? (r->nr_pfns + 63) / 64 : 0;
+	size_t off = 4;
+
+	if (len < 4)
+		return -EINVAL;
+	memcpy(&nc, b, 4);
+	if (len < 4 + (size_t)nc * sizeof(struct cpu_state) + 8 || !cpu_of(r, nc ? nc - 1 : 0))
+		return -EINVAL;
+	memcpy(r->cpus, b + off, (size_t)nc * sizeof(struct cpu_state));
+	off += (size_t)nc * sizeof(struct cpu_state);
+	memcpy(&runs, b + off, 8);
+	off += 8;
+	if (len < off + runs * 16)
+		return -EINVAL;
+	for (uint64_t i = 0; i < runs; i++, off += 16) {
+		uint64_t n, word;
+
+		memcpy(&n, b + off, 8);
+		memcpy(&word, b + off + 8, 8);
+		for (uint64_t k = 0; k < n && w < nw; k++)
+			r->seen_bits[w++] = word;
+	}
+	return 0;
+}
+
 void replay_set_take_cb(struct replay *r, void (*cb)(void *ctx, const struct replay_take_record *t), void *ctx)
 {
 	r->take_cb = cb;

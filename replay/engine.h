@@ -158,6 +158,11 @@ void replay_set_checkpoint_cb(struct replay *r, int (*cb)(void *ctx, uint64_t ne
 /* The model's state as a snapshot (pageblocks, free blocks in list order, pcp pages), placed
  * at event_seq; it seeds replay_new() exactly (free lists, pcp lists, pageblock types). */
 int replay_snapshot_model(struct replay *r, uint64_t event_seq, struct trace_snapshot *out);
+/* What seeding from a snapshot does not restore: per-CPU bookkeeping (recent pcp frees, ...)
+ * and the pfns the trace touched; an opaque blob (malloc'd) for the timeline's checkpoints.
+ * The owner types of allocated pages (mixed-pageblock statistics) are not in it. */
+int replay_save_aux(const struct replay *r, void **buf, size_t *len);
+int replay_restore_aux(struct replay *r, const void *buf, size_t len);
 /* One sample of the current state (e.g. at the end). */
 int replay_sample_now(struct replay *r);
 
