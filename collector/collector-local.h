@@ -59,6 +59,7 @@ struct collector_snapinfo {
 	uint64_t begin_seq, end_seq;	/* event positions of the two markers */
 	uint64_t begin_ts;
 	struct trace_snapshot snap;
+	struct collector_snapshot_check check;
 	char summary[512];
 };
 
