@@ -16,6 +16,7 @@
  * See ../shared/kernel/lab-notes.md for the measurements behind each choice.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -217,7 +218,7 @@ static int lab_resolve_kernel(const char *labdir, const char *spec, const char *
 	int ret;
 
 	pathf(script, sizeof(script), "%s/kernel.sh", labdir);
-	ret = lab_spawn_capture(argv, &out);
+	ret = lab_spawn_capture(argv, -1, &out);
 	if (ret) {
 		free(out);
 		if (ret < 0)
@@ -318,6 +319,16 @@ static int lab_find_dir(char *buf, size_t len)
 	return 0;
 }
 
+/* /dev/null for the stderr of helper programs whose complaints do not matter here */
+static int quiet_fd(void)
+{
+	static int fd = -2;
+
+	if (fd == -2)
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	return fd;
+}
+
 static void rm_rf(const char *dir)
 {
 	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
@@ -332,7 +343,7 @@ static void program_version(const char *prog, char *buf, size_t len)
 	char *out = NULL;
 
 	snprintf(buf, len, "unknown");
-	if (lab_spawn_capture(argv, &out) == 0 && out) {
+	if (lab_spawn_capture(argv, quiet_fd(), &out) == 0 && out) {
 		out[strcspn(out, "\n")] = 0;
 		snprintf(buf, len, "%s", out);
 	}
@@ -345,7 +356,7 @@ static void file_sha256(const char *path, char *buf, size_t len)
 	char *out = NULL;
 
 	snprintf(buf, len, "unknown");
-	if (lab_spawn_capture(argv, &out) == 0 && out) {
+	if (lab_spawn_capture(argv, quiet_fd(), &out) == 0 && out) {
 		out[strcspn(out, " \n")] = 0;
 		snprintf(buf, len, "%s", out);
 	}
@@ -387,7 +398,7 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 
 	if (!f)
 		return -errno;
-	if (lab_spawn_capture(git, &out) == 0 && out && *out)
+	if (lab_spawn_capture(git, quiet_fd(), &out) == 0 && out && *out)
 		snprintf(tree, sizeof(tree), "%.*s", (int)strcspn(out, "\n"), out);
 	free(out);
 	program_version(qemu, qv, sizeof(qv));
@@ -827,8 +838,8 @@ const struct cmd_desc cmd_lab_desc = {
 	"      --deterministic     -icount shift=0,sleep=off,align=off and a fixed RTC: two runs of the\n"
 	"                          same inputs give identical event streams (slower boot)\n"
 	"      --compaction on|off off (default): vm.compaction_proactiveness=0, vm.extfrag_threshold=1000,\n"
-	"                          because compaction moves free pages without kmem events; the\n"
-	"                          provenance file says which\n"
+	"                          because compaction moves free pages without kmem events; on: the\n"
+	"                          kernel's defaults. The trace header (lab.compaction) says which\n"
 	"      --capture MODE      record (default): fragscope record in the guest; tracefs: the six kmem\n"
 	"                          events through tracefs, converted with fragscope import (its machine\n"
 	"                          header is this host's); both: record and tracefs over the same run,\n"

@@ -19,6 +19,7 @@
 #include "traces/procfs.h"
 #include "traces/trace.h"
 #include "util/errors.h"
+#include "util/jsonw.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -107,6 +108,64 @@ static pid_t start_command(char **argv)
 	return pid;
 }
 
+static const char *const kind_json[] = {
+	[TEV_PAGE_ALLOC] = "mm_page_alloc", [TEV_PAGE_ALLOC_ZONE_LOCKED] = "mm_page_alloc_zone_locked",
+	[TEV_PAGE_FREE] = "mm_page_free", [TEV_PAGE_FREE_BATCHED] = "mm_page_free_batched",
+	[TEV_PAGE_PCPU_DRAIN] = "mm_page_pcpu_drain", [TEV_PAGE_ALLOC_EXTFRAG] = "mm_page_alloc_extfrag",
+};
+
+/* --json: the end-of-run figures on stdout */
+static void print_json(struct collector *c, const char *path, uint64_t bytes, double secs)
+{
+	struct collector_stats st;
+	struct jsonw *w = jsonw_new(stdout);
+
+	collector_get_stats(c, &st);
+	jsonw_start_object(w);
+	jsonw_string_field(w, "file", path);
+	jsonw_uint_field(w, "bytes", bytes);
+	jsonw_float_field(w, "seconds", secs);
+	jsonw_uint_field(w, "events", st.events);
+	jsonw_float_field(w, "events_per_second", secs > 0 ? st.events / secs : 0);
+	jsonw_name(w, "by_event");
+	jsonw_start_object(w);
+	for (int k = TEV_PAGE_ALLOC; k <= TEV_PAGE_ALLOC_EXTFRAG; k++)
+		jsonw_uint_field(w, kind_json[k], st.per_kind[k]);
+	jsonw_end_object(w);
+	jsonw_uint_field(w, "lost", st.lost + st.recursion_misses);
+	jsonw_uint_field(w, "lost_ring_buffer", st.lost);
+	jsonw_uint_field(w, "lost_recursion", st.recursion_misses);
+	jsonw_uint_field(w, "rescued_recursion", st.rescued);
+	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
+		struct collector_snapshot_check k;
+
+		collector_snapshot_get_check(c, (enum trace_snapshot_which)i, &k);
+		jsonw_name(w, i == TRACE_SNAP_START ? "start_snapshot" : "end_snapshot");
+		if (!k.taken) {
+			jsonw_null(w);
+			continue;
+		}
+		jsonw_start_object(w);
+		jsonw_string_field(w, "method", k.method == TRACE_SNAP_KPAGEFLAGS ? "kpageflags" : "bpf-walk");
+		jsonw_uint_field(w, "free_blocks", k.free_blocks);
+		jsonw_uint_field(w, "pcp_pages", k.pcp_pages);
+		jsonw_float_field(w, "duration_ms", k.duration_ns / 1e6);
+		jsonw_uint_field(w, "events_during", k.events_during);
+		jsonw_name(w, "vs_pagetypeinfo");
+		jsonw_start_object(w);
+		jsonw_uint_field(w, "free_lists", k.lists);
+		jsonw_uint_field(w, "free_lists_equal", k.lists_equal);
+		jsonw_uint_field(w, "free_blocks_abs_diff", k.lists_absdiff);
+		jsonw_uint_field(w, "block_counts", k.block_counts);
+		jsonw_uint_field(w, "block_counts_equal", k.block_counts_equal);
+		jsonw_uint_field(w, "pageblocks_abs_diff", k.blocks_absdiff);
+		jsonw_end_object(w);
+		jsonw_end_object(w);
+	}
+	jsonw_end_object(w);
+	jsonw_free(w);
+}
+
 static void print_stats(struct collector *c, const char *path, uint64_t bytes, double secs)
 {
 	struct collector_stats st;
@@ -149,6 +208,7 @@ static int run(int argc, char **argv)
 		{ "no-rescue", no_argument, NULL, 'R' },
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "timestamps", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -163,7 +223,7 @@ static int run(int argc, char **argv)
 	pid_t child = -1;
 	int opt, err = 0, ret = 1, sfd = -1, child_status = 0;
 	sigset_t mask, oldmask;
-	bool stop = false;
+	bool stop = false, json = false;
 
 	log_set_prefix("fragscope record");
 	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
@@ -190,6 +250,9 @@ static int run(int argc, char **argv)
 			break;
 		case 'R':
 			copts.no_rescue = true;
+			break;
+		case 'J':
+			json = true;
 			break;
 		case 'T':
 			if (!strcmp(optarg, "sparse"))
@@ -351,9 +414,11 @@ static int run(int argc, char **argv)
 			bytes = (uint64_t)sb.st_size;
 	}
 	print_stats(c, out, bytes, (now_ns() - t_start) / 1e9);
+	if (json)
+		print_json(c, out, bytes, (now_ns() - t_start) / 1e9);
 	if (cmd && WIFEXITED(child_status) && WEXITSTATUS(child_status))
 		pr_warn("'%s' exited with status %d", cmd[0], WEXITSTATUS(child_status));
-	ret = 0;
+	ret = json ? cmd_finish_stdout() : 0;
 out:
 	if (child > 0) {
 		kill(child, SIGTERM);
@@ -373,7 +438,7 @@ const struct cmd_desc cmd_record_desc = {
 	.name = "record",
 	.run = run,
 	.summary = "record the page allocator's events and state on this host (root)",
-	.usage = "-o FILE [-d SECONDS] [--stacks] [--buffer SIZE] [-- COMMAND [ARGS...]]",
+	.usage = "-o FILE [-d SECONDS] [--stacks] [--buffer SIZE] [--json] [-- COMMAND [ARGS...]]",
 	.help =
 	"Attaches BPF programs (tp_btf, CO-RE) to the six kmem page tracepoints (mm_page_alloc,\n"
 	"mm_page_alloc_zone_locked, mm_page_free, mm_page_free_batched, mm_page_pcpu_drain,\n"
@@ -397,6 +462,7 @@ const struct cmd_desc cmd_record_desc = {
 	"      --snapshot M    how to read the allocator's state: bpf (default: pageblock types, free\n"
 	"                      lists in order, per-cpu lists) or kpageflags (the fallback: free blocks\n"
 	"                      from /proc/kpageflags, no types or order; used when the BPF walk fails)\n"
+	"      --json          also print the end-of-run figures as JSON on stdout\n"
 	"  -- COMMAND ARGS     run COMMAND and record until it exits\n"
 	"\n"
 	"Needs CAP_BPF and CAP_PERFMON (or root), kernel BTF and tracefs (mounted if it is not).\n"

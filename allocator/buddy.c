@@ -2206,6 +2206,44 @@ int buddy_free_pcppages_bulk(struct buddy_model *m, int zone, unsigned cpu, uint
 	return 0;
 }
 
+/* mirrors decay_pcp_high() (6.12:2409, 6.18:2596) */
+int buddy_decay_pcp_high(struct buddy_model *m, int zone, unsigned cpu)
+{
+	struct bzone *z;
+	struct bpcp *pcp;
+	int todo = 0;
+	int64_t to_drain;
+
+	if (zone < 0 || (unsigned)zone >= m->nr_zones || cpu >= m->nr_cpus) {
+		buddy_set_err(m, "decay_pcp_high: zone %d cpu %u out of range", zone, cpu);
+		return -EINVAL;
+	}
+	if (!m->prof.adaptive_pcp)
+		return 0;
+	z = &m->zones[zone];
+	pcp = &z->pcp[cpu];
+	if (pcp->high > pcp->high_min) {
+		int64_t a = pcp->count - ((int64_t)pcp->batch << 5), b = pcp->high - (pcp->high >> 3);
+		int64_t h = a > b ? a : b;
+
+		if (h < pcp->high_min)
+			h = pcp->high_min;
+		JS(m, &pcp->high);
+		pcp->high = (int)h;
+		if (pcp->high > pcp->high_min)
+			todo = 1;
+	}
+	to_drain = pcp->count - pcp->high;
+	while (to_drain > 0) {
+		int64_t n = to_drain < pcp->batch ? to_drain : pcp->batch;
+
+		free_pcppages_bulk(m, z, cpu, n, 0);
+		todo = 1;
+		to_drain -= n;
+	}
+	return todo;
+}
+
 int buddy_unreserve_highatomic(struct buddy_model *m, int mt, int highest_zone_type, bool force)
 {
 	struct alloc_ctx ac = { .mt = mt, .hz = highest_zone_type, .nid = 0 };

@@ -364,6 +364,11 @@ int buddy_free(struct buddy_model *m, uint64_t pfn, unsigned order, unsigned cpu
 int buddy_drain_pcp(struct buddy_model *m, int zone, int cpu);
 /* free_pcppages_bulk(zone, count, pcp, pindex) exactly. */
 int buddy_free_pcppages_bulk(struct buddy_model *m, int zone, unsigned cpu, uint64_t count, unsigned pindex);
+/* decay_pcp_high() (6.7+; vmstat worker, about once a second per CPU): lowers pcp->high by
+ * 1/8 towards high_min and drains the excess in batch-sized free_pcppages_bulk() calls from
+ * pindex 0. 1 if there is more to do (the kernel then re-arms), 0 if not; a no-op returning 0
+ * in profiles without pcp->high tuning (6.1). zone/cpu must be valid. */
+int buddy_decay_pcp_high(struct buddy_model *m, int zone, unsigned cpu);
 /* unreserve_highatomic_pageblock(ac, force) for the zones up to highest_zone_type. 1 if one
  * block was converted, 0 if none. */
 int buddy_unreserve_highatomic(struct buddy_model *m, int mt, int highest_zone_type, bool force);

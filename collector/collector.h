@@ -64,6 +64,20 @@ int collector_start(struct collector *c, struct trace_writer *w);
 int collector_poll(struct collector *c);
 /* Takes a snapshot with a marker cut and writes it to the writer. */
 int collector_snapshot(struct collector *c, enum trace_snapshot_which which);
+/* How a snapshot compared with /proc/pagetypeinfo (read just before and just after it). */
+struct collector_snapshot_check {
+	bool taken;
+	enum trace_snapshot_method method;
+	uint64_t free_blocks, pcp_pages;
+	uint32_t lists, lists_equal;		/* (zone, order, type) free lists, and equal ones */
+	uint64_t lists_absdiff;			/* sum over lists of |walked - pagetypeinfo| */
+	uint32_t block_counts, block_counts_equal;	/* (zone, type) pageblock counts */
+	uint64_t blocks_absdiff;
+	uint64_t events_during;			/* events between the snapshot's two markers */
+	uint64_t duration_ns;
+};
+void collector_snapshot_get_check(const struct collector *c, enum trace_snapshot_which which,
+				  struct collector_snapshot_check *chk);
 /* The one-line summary of the last snapshot's cross-check ("" if none). */
 const char *collector_snapshot_summary(const struct collector *c, enum trace_snapshot_which which);
 /* Writes new stack traces and the pending chunk: the file is readable up to here. */

@@ -50,6 +50,13 @@ __u64 vmci_page_offset = 0;	/* out: the direct map base that made the note reada
 __u32 vmci_len = 0;		/* out: bytes copied */
 char vmci_note[4096] = {};
 
+/*
+ * A zero the verifier cannot see through. Kernels before 6.7 verify a bpf_loop callback once,
+ * with the state of its first call, and prune the branches that state makes look dead (6.1
+ * walked the first per-cpu list forever): walk state that changes between calls starts from it.
+ */
+__u32 opaque_zero = 0;
+
 /* per-cpu offset probe output */
 __u64 pcpu_map_addr = 0;
 
@@ -69,18 +76,20 @@ struct {
  * Recursion rescue. The kernel skips a tp_btf program that fires again on a CPU where it is
  * already running (a softirq freeing pages while on_page_free runs) and only counts a
  * recursion miss. mm_page_free and mm_page_alloc happen in interrupts, so each runs three
- * programs in attach order: mark_* counts the event as pending for this task, on_* emits it and
+ * programs in attach order: mark_* counts the event as pending on this CPU, on_* emits it and
  * clears the count, rescue_* emits it if it is still pending, which happens exactly when the
- * kernel skipped on_* because it was running underneath.
+ * kernel skipped on_* because it was running underneath. (Seen on 6.18 in bursts: an interrupt
+ * arriving as on_page_free's wrapper ends, with its softirq freeing a batch of pages.) Checked
+ * on the development machine: misses always equal rescues, and no rescued free has a twin.
  */
 struct busy {
 	__s32 free, alloc;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct busy);
 } busy SEC(".maps");
 
@@ -262,11 +271,13 @@ static __always_inline int migratetype_of_bits(long bits)
 
 /* ---- event programs ------------------------------------------------------------------------ */
 
-/* per task, not per CPU: on this kernel a task can move to another CPU between the programs of
- * one tracepoint (and the kernel's per-CPU recursion counter can stay raised on the old one) */
+/* per CPU: the probes of one tracepoint hit run one after the other with preemption off, and a
+ * nested hit (an interrupt) completes before the interrupted one goes on */
 static __always_inline struct busy *get_busy(void)
 {
-	return bpf_task_storage_get(&busy, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&busy, &zero);
 }
 
 static __always_inline void count_rescue(__u32 kind)
@@ -398,6 +409,56 @@ int BPF_PROG(on_page_alloc_extfrag, struct page *page, int alloc_order, int fall
 	s->pad = 0;
 	bpf_ringbuf_submit(s, BPF_RB_NO_WAKEUP);
 	return 0;
+}
+
+/* ---- memmap base calibration, when VMCOREINFO cannot be read ------------------------------- */
+
+/*
+ * calib_btf (tp_btf, attached first, so it runs first) keeps the struct page pointer of each
+ * mm_page_free hit per CPU; calib_tp (the classic tracepoint, attached after it) sees the pfn
+ * the kernel computed for the same hit: pointer - pfn * sizeof(struct page) is the memmap base.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} calib_ptr SEC(".maps");
+
+__u64 calib_base = 0;
+__u64 calib_agree = 0, calib_disagree = 0;
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(calib_btf, struct page *page, unsigned int order)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&calib_ptr, &zero);
+
+	if (slot)
+		*slot = (__u64)page;	/* read back as a scalar by calib_tp */
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int calib_tp(struct trace_event_raw_mm_page_free *ctx)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&calib_ptr, &zero), p, base;
+
+	if (!slot)
+		return 1;
+	p = *(volatile __u64 *)slot;
+	*slot = 0;
+	if (!p)
+		return 1;
+	base = p - BPF_CORE_READ(ctx, pfn) * bpf_core_type_size(struct page);
+	if (!calib_base)
+		calib_base = base;
+	if (base == calib_base)
+		__sync_fetch_and_add(&calib_agree, 1);
+	else
+		__sync_fetch_and_add(&calib_disagree, 1);
+	return 1;	/* classic tracepoint programs return 1: 0 would drop the event for perf users */
 }
 
 /* ---- snapshot programs (BPF_PROG_TEST_RUN) -------------------------------------------------- */
@@ -596,6 +657,8 @@ int walk_free_list(struct bpf_raw_tracepoint_args *ctx)
 	w.max = ctx->args[3] < SNAP_BUF_ENTRIES ? ctx->args[3] : SNAP_BUF_ENTRIES;
 	w.want_order = order;
 	w.check_buddy = 1;
+	w.n = *(volatile __u32 *)&opaque_zero;
+	w.status = *(volatile __u32 *)&opaque_zero;
 	return walk_list(&w);
 }
 
@@ -677,7 +740,14 @@ int walk_pcp_all(struct bpf_raw_tracepoint_args *ctx)
 	w.pcp = pcp + off;
 	w.nr_lists = nr_lists;
 	w.max = max < SNAP_BUF_ENTRIES ? max : SNAP_BUF_ENTRIES;
-	w.starting = 1;
+	w.pindex = *(volatile __u32 *)&opaque_zero;
+	w.n = *(volatile __u32 *)&opaque_zero;
+	w.list_n = *(volatile __u32 *)&opaque_zero;
+	w.count_slot = *(volatile __u32 *)&opaque_zero;
+	w.status = *(volatile __u32 *)&opaque_zero;
+	w.head = *(volatile __u32 *)&opaque_zero;
+	w.pos = *(volatile __u32 *)&opaque_zero;
+	w.starting = *(volatile __u32 *)&opaque_zero == 0;
 	bpf_loop(1 << 23, pcp_step, &w, 0);
 	if (w.status)
 		return -(int)w.status;
@@ -745,6 +815,7 @@ int walk_pageblocks(struct bpf_raw_tracepoint_args *ctx)
 	w.first_pfn = ctx->args[0];
 	w.nr = ctx->args[1] < SNAP_BUF_ENTRIES ? ctx->args[1] : SNAP_BUF_ENTRIES;
 	w.zone_id = ctx->args[2];
+	w.faults = *(volatile __u32 *)&opaque_zero;
 	bpf_loop(w.nr, pb_step, &w, 0);
 	return w.faults;
 }

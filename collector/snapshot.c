@@ -72,7 +72,7 @@ static int pb_migratetype(const struct collector_kinfo *ki, uint8_t bits)
 }
 
 static int walk_pageblocks(struct collector *c, const struct collector_zone *z, struct trace_pageblocks *pb,
-			   uint64_t *nr_blocks /* [mt] */)
+			   uint64_t *nr_blocks /* [mt] */, uint64_t *other_zone, uint64_t *online)
 {
 	uint64_t pb_pages = 1ull << c->ki.pageblock_order;
 	uint64_t first = z->start_pfn & ~(pb_pages - 1), end = z->start_pfn + z->spanned;
@@ -97,6 +97,11 @@ static int walk_pageblocks(struct collector *c, const struct collector_zone *z, 
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t v = buf[i];
 
+			if (!(v & SNAP_PB_NOT_ONLINE)) {
+				(*online)++;
+				if (v & SNAP_PB_OTHER_ZONE)
+					(*other_zone)++;
+			}
 			if (v & (SNAP_PB_NOT_ONLINE | SNAP_PB_OTHER_ZONE)) {
 				pb->types[done + i] = TRACE_PB_NONE;
 				continue;
@@ -166,10 +171,14 @@ static int walk_pcp(struct collector *c, uint32_t zi, uint32_t cpu, struct vec *
 	if (off == ~0ull)
 		return -ENOENT;
 	err = collector_run_prog(c, bpf_program__fd(c->skel->progs.walk_pcp_all), (int)cpu, args, 4, &ret);
-	if (err)
-		return err;
-	if (ret < 1)
-		return -EIO;
+	if (err || ret < 1) {
+		pr_debug("per-cpu lists of zone %s on CPU %u: %s", z->name, cpu,
+			 err ? strerror(-err) : ret == -SNAP_TOO_LONG ? "too long" : ret == -SNAP_READ_FAULT ? "read fault" : "empty");
+		if (!c->pcp_warned++)
+			pr_warn("cannot walk the per-cpu lists of zone %s on CPU %u (%s): the snapshot has no per-cpu lists there",
+				z->name, cpu, err ? strerror(-err) : ret == -SNAP_READ_FAULT ? "a kernel read failed" : "walk failed");
+		return err ? err : -EIO;
+	}
 	for (uint32_t pindex = 0; pindex < c->ki.nr_pcp_lists && k < (uint64_t)ret - 1; pindex++) {
 		uint64_t n = buf[k++];
 		int order = pcp_order(&c->ki, pindex);
@@ -243,6 +252,10 @@ static int take_kpageflags_snapshot(struct collector *c, struct collector_snapin
 	if (!err) {
 		pr_info("%s", si->summary);
 		si->taken = true;
+		si->check = (struct collector_snapshot_check){
+			.taken = true, .method = s->method, .free_blocks = s->nr_free_blocks,
+			.duration_ns = s->duration_ns,
+		};
 	}
 	return err;
 }
@@ -272,7 +285,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 	struct pti before = {}, after = {};
 	int err, retries = 0, pcp_mismatch = 0, pcp_cpus = 0;
 	uint32_t lists = 0, lists_eq = 0, lists_failed = 0, bt = 0, bt_eq = 0;
-	uint64_t list_absdiff = 0, blocks_absdiff = 0, t0;
+	uint64_t list_absdiff = 0, blocks_absdiff = 0, t0, other_zone = 0, online_blocks = 0;
 	char *note = NULL;
 	size_t note_len = 0;
 	FILE *nf;
@@ -309,7 +322,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 			continue;
 		pb->zone = (uint16_t)zi;
 		s->nr_pageblock_zones++;
-		err = walk_pageblocks(c, &c->zones[zi], pb, &blocks[zi * nmt]);
+		err = walk_pageblocks(c, &c->zones[zi], pb, &blocks[zi * nmt], &other_zone, &online_blocks);
 	}
 	for (uint32_t zi = 0; zi < c->nr_zones && !err; zi++) {
 		if (!c->zones[zi].spanned)
@@ -423,6 +436,16 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 	}
 	pr_info("%s", si->summary);
 	si->taken = true;
+	si->check = (struct collector_snapshot_check){
+		.taken = true, .method = s->method, .free_blocks = s->nr_free_blocks, .pcp_pages = s->nr_pcp_pages,
+		.lists = lists, .lists_equal = lists_eq, .lists_absdiff = list_absdiff,
+		.block_counts = bt, .block_counts_equal = bt_eq, .blocks_absdiff = blocks_absdiff,
+		.duration_ns = s->duration_ns,
+	};
+	if (other_zone * 2 > online_blocks && online_blocks)
+		pr_warn("the zone bits of page->flags do not decode as expected on this kernel (%llu of %llu "
+			"pageblocks look foreign to their zone): event zones are unreliable",
+			(unsigned long long)other_zone, (unsigned long long)online_blocks);
 out:
 	free(fb.p);
 	free(pcp.p);
@@ -466,11 +489,18 @@ int collector_snapshot(struct collector *c, enum trace_snapshot_which which)
 			free(si->snap.note);
 			si->snap.note = n2;
 		}
+		si->check.events_during = si->end_seq - si->begin_seq - 1;
 		snprintf(si->summary + strlen(si->summary), sizeof(si->summary) - strlen(si->summary),
 			 "; %llu event(s) during the %.1f ms walk",
 			 (unsigned long long)(si->end_seq - si->begin_seq - 1), si->snap.duration_ns / 1e6);
 	}
 	return trace_writer_snapshot(c->w, &si->snap);
+}
+
+void collector_snapshot_get_check(const struct collector *c, enum trace_snapshot_which which,
+				  struct collector_snapshot_check *chk)
+{
+	*chk = c->snaps[which].check;
 }
 
 const char *collector_snapshot_summary(const struct collector *c, enum trace_snapshot_which which)

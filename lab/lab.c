@@ -93,7 +93,7 @@ int lab_spawn(char *const argv[], int in_fd, int out_fd, int err_fd)
 }
 
 /* Runs argv and collects its stdout (NUL-terminated, malloc'ed) into *out. */
-int lab_spawn_capture(char *const argv[], char **out)
+int lab_spawn_capture(char *const argv[], int err_fd, char **out)
 {
 	char tmpl[] = "/tmp/fragscope-lab-XXXXXX";
 	int fd = mkstemp(tmpl), ret;
@@ -104,7 +104,7 @@ int lab_spawn_capture(char *const argv[], char **out)
 	if (fd < 0)
 		return -errno;
 	unlink(tmpl);
-	ret = lab_spawn(argv, -1, fd, -1);
+	ret = lab_spawn(argv, -1, fd, err_fd);
 	if (ret >= 0 && fstat(fd, &st) == 0 && (buf = calloc(1, st.st_size + 1))) {
 		if (pread(fd, buf, st.st_size, 0) == st.st_size)
 			*out = buf;

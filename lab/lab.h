@@ -22,8 +22,9 @@ bool lab_find_program(const char *name, char *buf, size_t len);
 /* Runs argv (argv[0] searched in PATH) with the given fds as stdin/stdout/stderr (-1: inherit;
  * for stdin, /dev/null). Its exit status (0..255), 128+signal, or -errno if it could not start. */
 int lab_spawn(char *const argv[], int in_fd, int out_fd, int err_fd);
-/* The same, collecting its stdout (NUL-terminated, malloc'ed) into *out. */
-int lab_spawn_capture(char *const argv[], char **out);
+/* The same (stdin /dev/null, stderr err_fd), collecting its stdout (NUL-terminated, malloc'ed)
+ * into *out. */
+int lab_spawn_capture(char *const argv[], int err_fd, char **out);
 int lab_read_file(const char *path, uint8_t **data, size_t *size);
 int lab_write_file(const char *path, const void *data, size_t size);
 

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #define REGION (32u << 20)
-#define REPS 5
+#define REPS 7
 
 static uint64_t now_ns(void)
 {
@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 	snprintf(dat, sizeof(dat), "%s/t.dat", tmpdir);
 	snprintf(err, sizeof(err), "%s/record.err", tmpdir);
 
-	/* calibrate: about 1 s of untraced work on one thread */
+	/* calibrate: about 1.5 s of untraced work on one thread */
 	snprintf(threads_s, sizeof(threads_s), "1");
 	for (;;) {
 		snprintf(rounds_s, sizeof(rounds_s), "%ld", rounds);
@@ -203,9 +203,9 @@ int main(int argc, char **argv)
 		t = run(a, NULL);
 		if (!t)
 			return 1;
-		if (t > 700000000ull || rounds > 100000)
+		if (t > 1200000000ull || rounds > 100000)
 			break;
-		rounds = (long)(rounds * 1.0e9 / (double)t) + 1;
+		rounds = (long)(rounds * 1.5e9 / (double)t) + 1;
 	}
 	fprintf(stderr, "bench-record: workload: %ld rounds of %u MiB, %.2f s untraced\n", rounds, REGION >> 20, t / 1e9);
 

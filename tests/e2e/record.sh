@@ -37,6 +37,20 @@ else
   cat "$TMP/info"; fail "info cannot read a finished capture"
 fi
 
+# --json: the same figures, machine-readable; the start snapshot agrees with pagetypeinfo
+expect_rc 0 $FRAGSCOPE record --json -o "$TMP/json.fst" -d 1
+python3 - "$TMP/out" <<'PY' || fail "bad --json output: $(cat "$TMP/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["events"] > 0 and d["lost"] == 0, d
+s = d["start_snapshot"]
+assert s["method"] == "bpf-walk" and s["free_blocks"] > 0, s
+c = s["vs_pagetypeinfo"]
+print("start snapshot vs pagetypeinfo:", c)
+# an idle machine: at most a few lists move during the walk
+assert c["free_lists_equal"] * 10 >= c["free_lists"] * 9, c
+PY
+
 # SIGTERM stops the capture and finalizes the file
 $FRAGSCOPE record -o "$TMP/term.fst" -d 60 2>"$TMP/term.err" &
 pid=$!

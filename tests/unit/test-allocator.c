@@ -396,6 +396,46 @@ static void test_pcp_drain_migratetype(void **state)
 	}
 }
 
+/* decay_pcp_high (6.7+): high -= high/8 towards high_min, excess drained in batches */
+static void test_pcp_decay(void **state)
+{
+	for (int p = 0; p < 4; p++) {
+		struct buddy_config c;
+		struct buddy_zone_config zc = { .name = "Normal", .zone_type = BUDDY_ZONE_NORMAL, .spanned = 64 };
+		struct buddy_pcp_config pc = { .batch = 2, .high = 16, .high_min = 4, .high_max = 16 };
+		struct buddy_model *m;
+		struct buddy_pcp_stats ps;
+		struct evlog log = { .off = 0 };
+		int err;
+
+		buddy_config_init(&c);
+		buddy_profile_by_name(prof_names[p], &c.profile);
+		c.nr_orders = 5;
+		c.pageblock_order = 3;
+		c.nr_zones = 1;
+		c.zones = &zc;
+		zc.pcp = &pc;
+		m = buddy_new(&c, &err, NULL, 0);
+		assert_non_null(m);
+		for (uint64_t pfn = 0; pfn < 12; pfn++)
+			assert_int_equal(buddy_pcp_add(m, 0, pfn, 0, BUDDY_MT_MOVABLE, false, -1), 0);
+		check_ok(m);
+		buddy_set_observer(m, evlog_cb, &log);
+		/* 6.12+: high = max(12 - 64, 16 - 2, 4) = 14: nothing to drain; then 13, 12, 11 ... */
+		assert_int_equal(buddy_decay_pcp_high(m, 0, 0), p == 0 ? 0 : 1);
+		assert_int_equal(buddy_pcp_stats(m, 0, 0, &ps), 0);
+		assert_int_equal(ps.high, p == 0 ? 16 : 14);
+		assert_string_equal(log.buf, "");
+		for (int k = 0; k < 3; k++)
+			buddy_decay_pcp_high(m, 0, 0);	/* 13, 12, 11: one page over */
+		check_ok(m);
+		assert_int_equal(buddy_pcp_stats(m, 0, 0, &ps), 0);
+		assert_int_equal(ps.count, p == 0 ? 12 : 11);
+		assert_string_equal(log.buf, p == 0 ? "" : "D0/0/M");	/* the oldest page, from the tail */
+		buddy_free_model(m);
+	}
+}
+
 /* ---- watermarks, zones, boost, highatomic ----------------------------------------------------- */
 
 /* §13 #3 zone_watermark_fast: the fast path at low fails, the slow path at min passes */
@@ -921,6 +961,7 @@ int main(void)
 		cmocka_unit_test(test_pcp_lifo),
 		cmocka_unit_test(test_pcp_drain_order),
 		cmocka_unit_test(test_pcp_drain_migratetype),
+		cmocka_unit_test(test_pcp_decay),
 		cmocka_unit_test(test_watermark_slowpath),
 		cmocka_unit_test(test_nofragment_zone_preference),
 		cmocka_unit_test(test_numa_nofragment_restart),
