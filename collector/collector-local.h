@@ -37,6 +37,7 @@ struct collector_kinfo {
 	uint64_t contig_page_data;		/* address of contig_page_data if !NUMA */
 	uint32_t page_size, page_shift;
 	uint32_t sizeof_page, sizeof_mem_section;
+	uint32_t sizeof_page_btf;		/* from BTF, for the calibration fallback */
 	uint32_t section_size_bits, pfn_section_shift, sections_per_root;
 	uint64_t vmemmap;			/* struct page array base */
 	uint32_t pageblock_order;
@@ -75,6 +76,7 @@ struct collector {
 	int err;			/* first writer error while draining */
 	uint64_t last_ts;		/* the last real timestamp in ring order (sparse timestamps) */
 	int pcp_warned;
+	bool no_vmcoreinfo;		/* calibrated memmap base, kpageflags snapshots */
 	bool attached;
 	struct collector_stats st;
 	struct collector_snapinfo snaps[TRACE_SNAP_MAX];
@@ -89,6 +91,7 @@ struct collector {
 int collector_kinfo_btf(struct collector_kinfo *ki);
 int collector_kinfo_vmcoreinfo(struct collector *c);
 int collector_kinfo_zones(struct collector *c);
+int collector_kinfo_zones_proc(struct collector *c);
 void collector_kinfo_release(struct collector_kinfo *ki);
 
 /* collector/bpf.c: run a raw_tp program once, with up to 4 arguments, on a CPU (-1 = any). */

@@ -158,6 +158,56 @@ static int probe_percpu_offsets(struct collector *c)
 	return 0;
 }
 
+/*
+ * Without VMCOREINFO: the memmap base from pairs of the same mm_page_free hit seen by a tp_btf
+ * program (the struct page pointer) and by the classic tracepoint (the pfn the kernel computed).
+ * Needs tracefs (the classic tracepoint's id). Frees a few MiB of our own to get hits.
+ */
+static int calibrate_vmemmap(struct collector *c)
+{
+	struct bpf_link *l1 = NULL, *l2 = NULL;
+	int err = 0;
+
+	if (!c->ki.sizeof_page_btf) {
+		pr_err("kernel BTF has no struct page size");
+		return FS_ERRNO__KERNEL_LAYOUT;
+	}
+	l1 = bpf_program__attach(c->skel->progs.calib_btf);
+	if (l1)
+		l2 = bpf_program__attach(c->skel->progs.calib_tp);
+	if (!l1 || !l2) {
+		err = -errno;
+		pr_err("cannot attach the memmap calibration programs: %s", strerror(errno));
+		goto out;
+	}
+	for (int round = 0; round < 100 && c->skel->bss->calib_agree < 1000; round++) {
+		size_t len = 4u << 20;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			break;
+		for (size_t i = 0; i < len; i += 4096)
+			p[i] = 1;
+		munmap(p, len);
+	}
+out:
+	bpf_link__destroy(l2);
+	bpf_link__destroy(l1);
+	if (err)
+		return err;
+	if (c->skel->bss->calib_agree < 100 || c->skel->bss->calib_disagree * 100 > c->skel->bss->calib_agree) {
+		pr_err("cannot calibrate the memmap base (%llu consistent, %llu inconsistent pairs)",
+		       (unsigned long long)c->skel->bss->calib_agree, (unsigned long long)c->skel->bss->calib_disagree);
+		return FS_ERRNO__KERNEL_LAYOUT;
+	}
+	c->ki.vmemmap = c->skel->bss->calib_base;
+	c->ki.sizeof_page = c->ki.sizeof_page_btf;
+	c->ki.page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+	pr_info("memmap base 0x%llx calibrated from %llu pairs", (unsigned long long)c->ki.vmemmap,
+		(unsigned long long)c->skel->bss->calib_agree);
+	return 0;
+}
+
 struct collector *collector_new(const struct collector_opts *opts, int *errp)
 {
 	struct collector *c = calloc(1, sizeof(*c));
@@ -215,7 +265,21 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 		goto fail;
 	}
 
-	err = collector_kinfo_vmcoreinfo(c);
+	/* FRAGSCOPE_RECORD_NO_VMCOREINFO=1 takes the fallback path on purpose (for its test) */
+	err = getenv("FRAGSCOPE_RECORD_NO_VMCOREINFO") ? FS_ERRNO__KERNEL_LAYOUT : collector_kinfo_vmcoreinfo(c);
+	if (err == FS_ERRNO__KERNEL_LAYOUT) {
+		pr_warn("no VMCOREINFO: calibrating the memmap base from mm_page_free; the snapshots fall back to "
+			"/proc/kpageflags and extfrag change_ownership is not recorded");
+		c->no_vmcoreinfo = true;
+		c->opts.kpageflags_snapshot = true;
+		err = calibrate_vmemmap(c);
+		if (!err)
+			err = collector_kinfo_zones_proc(c);
+		if (err)
+			goto fail;
+		skel->bss->vmemmap_base = c->ki.vmemmap;
+		goto ready;
+	}
 	if (err)
 		goto fail;
 	skel->bss->vmemmap_base = c->ki.vmemmap;
@@ -236,6 +300,7 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	err = probe_percpu_offsets(c);
 	if (err)
 		goto fail;
+ready:
 	if (c->opts.stacks) {
 		c->stack_max = STACK_MAP_ENTRIES;
 		c->stack_seen = calloc(c->stack_max, 1);
@@ -276,7 +341,7 @@ int collector_header(struct collector *c, struct trace_header *h)
 	char buf[64];
 	int err = 0;
 
-	h->page_size = c->ki.page_size;
+	h->page_size = c->ki.page_size ? c->ki.page_size : h->page_size;
 	h->pageblock_order = c->ki.pageblock_order;
 	h->nr_orders = c->ki.nr_orders;
 	h->nr_cpus = c->ki.nr_cpus;
@@ -296,6 +361,8 @@ int collector_header(struct collector *c, struct trace_header *h)
 	err |= trace_header_set(h, "capture.ring_buffer_bytes", buf);
 	err |= trace_header_set(h, "capture.stacks", c->opts.stacks ? "1" : "0");
 	err |= trace_header_set(h, "capture.recursion_rescue", c->opts.no_rescue ? "0" : "1");
+	err |= trace_header_set(h, "capture.pfn_source", c->no_vmcoreinfo ? "calibrated memmap base" : "vmcoreinfo memmap base");
+	err |= trace_header_set(h, "capture.extfrag_change_ownership", c->no_vmcoreinfo ? "unknown" : "pageblock bits");
 	snprintf(buf, sizeof(buf), "%u", c->opts.ts_sparse > 1 ? c->opts.ts_sparse : 1);
 	err |= trace_header_set(h, "capture.timestamp_every", buf);
 	snprintf(buf, sizeof(buf), "0x%x", c->ki.pb_isolate_bit);

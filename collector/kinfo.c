@@ -210,6 +210,12 @@ int collector_kinfo_btf(struct collector_kinfo *ki)
 	ki->section_map_last_bit = (uint32_t)v;
 	ki->section_has_mem_map_bit = btf_enum_value(btf, "SECTION_HAS_MEM_MAP_BIT", &v) ? (uint32_t)v : 1;
 	ki->section_is_online_bit = btf_enum_value(btf, "SECTION_IS_ONLINE_BIT", &v) ? (uint32_t)v : 2;
+	{
+		int id = btf__find_by_name_kind(btf, "page", BTF_KIND_STRUCT);
+		long sz = id > 0 ? btf__resolve_size(btf, id) : -1;
+
+		ki->sizeof_page_btf = sz > 0 ? (uint32_t)sz : 0;
+	}
 	btf__free(btf);
 	ki->nr_cpus = (uint32_t)libbpf_num_possible_cpus();
 	return 0;
@@ -384,6 +390,47 @@ static int read_zoneinfo_names(struct collector *c)
 	}
 	fclose(f);
 	return c->nr_zones ? 0 : -ENOENT;
+}
+
+/* Without VMCOREINFO: zones, their start pfns and spans from /proc/zoneinfo (no addresses). */
+int collector_kinfo_zones_proc(struct collector *c)
+{
+	FILE *f;
+	char line[512];
+	int err = read_zoneinfo_names(c);
+	int zi = -1;
+
+	if (err) {
+		pr_err("cannot read '/proc/zoneinfo': %s", strerror(-err));
+		return err;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		c->zone_map[i] = TRACE_ZONE_UNKNOWN;
+	for (uint32_t i = 0; i < c->nr_zones; i++) {
+		uint32_t zid = c->zones[i].node * c->ki.max_nr_zones + c->zones[i].zone_idx;
+
+		if (zid < 255)
+			c->zone_map[zid] = (uint16_t)i;
+	}
+	f = fopen("/proc/zoneinfo", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v;
+		unsigned int node;
+		char name[TRACE_NAME_MAX];
+
+		if (sscanf(line, "Node %u, zone %31s", &node, name) == 2)
+			zi++;
+		else if (zi >= 0 && zi < (int)c->nr_zones && sscanf(line, " spanned %llu", &v) == 1)
+			c->zones[zi].spanned = v;
+		else if (zi >= 0 && zi < (int)c->nr_zones && sscanf(line, " present %llu", &v) == 1)
+			c->zones[zi].present = v;
+		else if (zi >= 0 && zi < (int)c->nr_zones && sscanf(line, " start_pfn: %llu", &v) == 1)
+			c->zones[zi].start_pfn = v;
+	}
+	fclose(f);
+	return 0;
 }
 
 int collector_kinfo_zones(struct collector *c)

@@ -411,6 +411,56 @@ int BPF_PROG(on_page_alloc_extfrag, struct page *page, int alloc_order, int fall
 	return 0;
 }
 
+/* ---- memmap base calibration, when VMCOREINFO cannot be read ------------------------------- */
+
+/*
+ * calib_btf (tp_btf, attached first, so it runs first) keeps the struct page pointer of each
+ * mm_page_free hit per CPU; calib_tp (the classic tracepoint, attached after it) sees the pfn
+ * the kernel computed for the same hit: pointer - pfn * sizeof(struct page) is the memmap base.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} calib_ptr SEC(".maps");
+
+__u64 calib_base = 0;
+__u64 calib_agree = 0, calib_disagree = 0;
+
+SEC("tp_btf/mm_page_free")
+int BPF_PROG(calib_btf, struct page *page, unsigned int order)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&calib_ptr, &zero);
+
+	if (slot)
+		*slot = (__u64)page;	/* read back as a scalar by calib_tp */
+	return 0;
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int calib_tp(struct trace_event_raw_mm_page_free *ctx)
+{
+	__u32 zero = 0;
+	__u64 *slot = bpf_map_lookup_elem(&calib_ptr, &zero), p, base;
+
+	if (!slot)
+		return 1;
+	p = *(volatile __u64 *)slot;
+	*slot = 0;
+	if (!p)
+		return 1;
+	base = p - BPF_CORE_READ(ctx, pfn) * bpf_core_type_size(struct page);
+	if (!calib_base)
+		calib_base = base;
+	if (base == calib_base)
+		__sync_fetch_and_add(&calib_agree, 1);
+	else
+		__sync_fetch_and_add(&calib_disagree, 1);
+	return 1;	/* classic tracepoint programs return 1: 0 would drop the event for perf users */
+}
+
 /* ---- snapshot programs (BPF_PROG_TEST_RUN) -------------------------------------------------- */
 
 /* args[0] = marker id. A marker record in the event stream: the cut of a snapshot. */

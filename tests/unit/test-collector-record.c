@@ -383,6 +383,51 @@ static void test_record_stacks(void **state)
 	unlink(out);
 }
 
+/* Without VMCOREINFO (forced): calibrated memmap base, kpageflags snapshots, same pfns and zones */
+static void test_record_no_vmcoreinfo(void **state)
+{
+	char out[4200], err[4200];
+	char *extra[] = { "--", self, "--workload", "32", NULL };
+	uint64_t n = 0, bad = 0;
+	struct trace_reader *r;
+	const struct trace_header *h;
+	const struct trace_snapshot *s;
+	struct trace_event ev;
+	int e;
+
+	if (!can_record())
+		skip();
+	snprintf(out, sizeof(out), "%s/novmci.fst", dir);
+	snprintf(err, sizeof(err), "%s/novmci.err", dir);
+	setenv("FRAGSCOPE_RECORD_NO_VMCOREINFO", "1", 1);
+	e = run_record(out, err, extra);
+	unsetenv("FRAGSCOPE_RECORD_NO_VMCOREINFO");
+	if (e)
+		dump(err);
+	assert_int_equal(e, 0);
+	r = trace_reader_open(out, &e, NULL, 0);
+	assert_non_null(r);
+	h = trace_reader_header(r);
+	assert_string_equal(trace_header_get(h, "capture.pfn_source"), "calibrated memmap base");
+	while (trace_reader_next(r, &ev) == 1) {
+		if (ev.kind < TEV_PAGE_ALLOC || ev.kind > TEV_PAGE_ALLOC_EXTFRAG || ev.pfn == TRACE_PFN_NONE)
+			continue;
+		n++;
+		if (trace_header_zone_of(h, ev.pfn) != ev.zone)
+			bad++;
+	}
+	fprintf(stderr, "no vmcoreinfo: %llu events, %llu with a pfn outside their zone\n", (unsigned long long)n,
+		(unsigned long long)bad);
+	assert_true(n > 1000);
+	assert_int_equal(bad, 0);
+	s = trace_reader_snapshot(r, TRACE_SNAP_START);
+	assert_non_null(s);
+	assert_int_equal(s->method, TRACE_SNAP_KPAGEFLAGS);
+	assert_true(s->nr_free_blocks > 0);
+	trace_reader_close(r);
+	unlink(out);
+}
+
 static void test_privileges_as_root(void **state)
 {
 	if (geteuid() != 0)
@@ -398,6 +443,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_record_fragmenting),
 		cmocka_unit_test(test_record_killed),
 		cmocka_unit_test(test_record_stacks),
+		cmocka_unit_test(test_record_no_vmcoreinfo),
 	};
 	const char *tmp = getenv("FRAGSCOPE_TMP");
 
