@@ -7,7 +7,7 @@
  * killed with SIGKILL leaves a file that reads up to its last whole chunk.
  *
  * The workload is this binary run as `test-collector-record --workload MAX_MB`; memory stays
- * bounded (pipes up to MAX_MB = 3 GiB, 64 MiB anonymous).
+ * bounded (pipes up to MAX_MB: an eighth of RAM, at most 3 GiB; 64 MiB anonymous).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -142,7 +143,9 @@ static void dump(const char *path)
 static void test_record_fragmenting(void **state)
 {
 	char out[4200], err[4200];
-	char *extra[] = { "--", self, "--workload", "3072", NULL };
+	char cap[16];
+	char *extra[] = { "--", self, "--workload", cap, NULL };
+	struct sysinfo si;
 	uint64_t kinds[TEV_KIND_MAX + 1] = {}, bad_zone = 0, n = 0, prev_seq = 0;
 	struct trace_reader *r;
 	const struct trace_header *h;
@@ -156,6 +159,11 @@ static void test_record_fragmenting(void **state)
 		skip();	/* needs root (CAP_BPF + CAP_PERFMON) and $FRAGSCOPE */
 	snprintf(out, sizeof(out), "%s/frag.fst", dir);
 	snprintf(err, sizeof(err), "%s/frag.err", dir);
+	/* the pipes stop soon after the first claimed block; at most an eighth of RAM, 3 GiB */
+	sysinfo(&si);
+	snprintf(cap, sizeof(cap), "%llu",
+		 (unsigned long long)((uint64_t)si.totalram * si.mem_unit / 8 >> 20 < 3072
+					      ? (uint64_t)si.totalram * si.mem_unit / 8 >> 20 : 3072));
 	rc = run_record(out, err, extra);
 	if (rc != 0)
 		dump(err);
