@@ -46,6 +46,7 @@ static const char *const cause_names[RC_NR] = {
 	[RC_PCP_SILENT] = "pcp_silent_alloc",
 	[RC_LOST] = "lost_events",
 	[RC_SNAPSHOT_RACE] = "snapshot_race",
+	[RC_PCP_BYPASS] = "pcp_bypass",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -71,6 +72,9 @@ static const char *const cause_help[RC_NR] = {
 	[RC_LOST] = "the event that would explain it is missing, and the trace reports lost events",
 	[RC_SNAPSHOT_RACE] = "the page changed while the unlocked start snapshot was being taken (the event "
 			     "falls in the snapshot's walk)",
+	[RC_PCP_BYPASS] = "the kernel took from the buddy a page the model had dropped from a pcp list as silently "
+			  "allocated: its free had bypassed the pcp (trylock failure, e.g. a free from an interrupt), "
+			  "which no event shows",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -141,6 +145,7 @@ struct replay {
 	struct cpu_state *cpus;
 	unsigned nr_cpus;
 
+	struct pfnmap silent;		/* pages taken off pcp lists as silently allocated */
 	struct pfnmap pending_batched;	/* pfn -> order: freed, waiting for its mm_page_free_batched */
 	struct pfnmap seen;		/* pfns touched by the trace outside the zones' span */
 	uint64_t *seen_bits;		/* ... inside it */
@@ -568,7 +573,7 @@ struct replay *replay_new(const struct trace_header *h, const struct trace_snaps
 	if (*err)
 		goto fail;
 	*err = -ENOMEM;
-	if (pfnmap_init(&r->pending_batched, 1024) || pfnmap_init(&r->seen, 1 << 16) ||
+	if (pfnmap_init(&r->pending_batched, 1024) || pfnmap_init(&r->silent, 1024) || pfnmap_init(&r->seen, 1 << 16) ||
 	    pfnmap_init(&r->sim_map, r->o.mode == REPLAY_SIMULATE ? 1 << 16 : 16) || alloc_owner_maps(r))
 		goto fail;
 	*err = seed(r, start, errbuf, errlen);
@@ -606,6 +611,7 @@ void replay_free(struct replay *r)
 	free(r->zone_map);
 	free(r->cpus);
 	pfnmap_release(&r->pending_batched);
+	pfnmap_release(&r->silent);
 	pfnmap_release(&r->seen);
 	pfnmap_release(&r->sim_map);
 	free(r->owner);
@@ -1060,7 +1066,9 @@ static void take_block(struct replay *r, const struct trace_event *ev, uint64_t 
 		c = RC_PCP;
 		break;
 	case BUDDY_PFN_ALLOCATED:
-		if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
+		if (pfnmap_del(&r->silent, pfn, NULL))
+			c = RC_PCP_BYPASS;	/* taken off a pcp list as silently allocated, but it was free */
+		else if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
 			c = RC_COMPACTION;
 		else
 			c = !was_seen(r, pfn) ? RC_UNTRACED_FREE : r->has_losses ? RC_LOST : RC_ALLOCATED;
@@ -1341,6 +1349,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 					continue;
 				resync(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
 				buddy_pcp_remove(r->m, info.cpu, ahead[i], ai.order, BUDDY_MT_NONE, NULL, NULL);
+				pfnmap_put(&r->silent, ahead[i], 1);
 			}
 		}
 		if (buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, owner, NULL, NULL)) {
@@ -1364,6 +1373,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	}
 	cs->last_direct_pfn = TRACE_PFN_NONE;
 	cs->last_alloc_seq = ev->seq;
+	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, owner);
 }
@@ -1443,6 +1453,7 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		close_run(r, cs);
 	if (!ensure_allocated(r, ev->pfn, ev->order, "mm_page_free"))
 		return;
+	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, BUDDY_MT_NONE);
 	bt = buddy_pageblock_type(r->m, ev->pfn);
