@@ -112,6 +112,7 @@ struct cpu_state {
 	struct buddy_rmqueue_ctx ctx;
 	uint64_t last_direct_pfn;	/* the page a direct take just allocated */
 	unsigned batch_pending;	/* frees of a batch waiting for their mm_page_free_batched */
+	bool in_loop2;		/* between two batched events of one batch: its pcp lock is held */
 	uint64_t pushed[PUSHED_RING];	/* the latest pages this CPU freed onto its pcp lists */
 	uint64_t pushed_seq[PUSHED_RING];
 	unsigned pushed_head;
@@ -1243,6 +1244,7 @@ static void on_take_event(struct replay *r, struct slot *sl)
 	if (!cs)
 		return;
 	cs->batch_pending = 0;
+	cs->in_loop2 = false;
 	if (!cs->run_open)
 		open_run(r, cs, ev);
 	if (ev->kind == TEV_PAGE_ALLOC_ZONE_LOCKED) {
@@ -1295,6 +1297,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	if (!cs)
 		return;
 	cs->batch_pending = 0;
+	cs->in_loop2 = false;
 	if (cs->run_open)
 		close_run(r, cs);
 	if (ev->pfn == TRACE_PFN_NONE) {
@@ -1471,19 +1474,21 @@ static void on_page_free(struct replay *r, struct slot *sl)
 			    unseen && (unsigned)ev->order + 1 == r->nr_orders ? BUDDY_FPI_TO_TAIL : BUDDY_FPI_NONE);
 		return;
 	}
-	/* batch path: the page reaches the pcp at its mm_page_free_batched. A page freed inside a
-	 * batch (an earlier page of it still waits for its batched event) with no batched event
-	 * of its own went to the buddy (trylock failure); otherwise it is a single free. */
-	{
-		if (sl->has_batched) {
-			pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
-			cs->batch_pending++;
-			return;
-		}
-		if (cs->batch_pending) {
-			free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
-			return;
-		}
+	/* batch path (free_unref_folios): loop 1 traces every page's mm_page_free, loop 2 commits
+	 * them to the pcp under its lock, each after an mm_page_free_batched, so a batch page
+	 * reaches the pcp at its batched event. A free with no batched event of its own is a
+	 * single free (free_frozen_pages: pcp) -- also in the middle of a batch's loop 1, where an
+	 * interrupt's frees find the pcp unlocked -- except while loop 2 holds the pcp lock: then
+	 * it can only come from an interrupt, whose trylock fails, and it goes to the buddy. */
+	if (sl->has_batched) {
+		pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
+		cs->batch_pending++;
+		cs->in_loop2 = false;
+		return;
+	}
+	if (cs->in_loop2 && cs->batch_pending) {
+		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
+		return;
 	}
 	pcp_free(r, ev->cpu, ev->pfn, ev->order);
 }
@@ -1495,6 +1500,8 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 
 	if (cs && cs->batch_pending)
 		cs->batch_pending--;
+	if (cs)
+		cs->in_loop2 = cs->batch_pending > 0;
 
 	if (!pfnmap_del(&r->pending_batched, ev->pfn, &order)) {
 		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
