@@ -57,10 +57,21 @@ static void *vec_push(struct vec *v)
 static int emit_marker(struct collector *c, uint64_t id)
 {
 	uint64_t args[1] = { id };
-	long ret;
-	int err = collector_run_prog(c, bpf_program__fd(c->skel->progs.emit_marker), -1, args, 1, &ret);
 
-	return err ? err : (ret ? -ENOSPC : 0);
+	/* a full ring buffer (a small --buffer under load) is drained and the marker retried */
+	for (int attempt = 0; attempt < 1000; attempt++) {
+		long ret;
+		int err = collector_run_prog(c, bpf_program__fd(c->skel->progs.emit_marker), -1, args, 1, &ret);
+
+		if (err)
+			return err;
+		if (!ret)
+			return 0;
+		err = collector_poll(c);
+		if (err < 0)
+			return err;
+	}
+	return -ENOSPC;
 }
 
 /* the migratetype a pageblock's bits mean: mirrors get_pfnblock_migratetype() (6.1, 6.12, 6.18) */

@@ -65,6 +65,14 @@ expect_rc 0 $FRAGSCOPE record --snapshot kpageflags -o "$TMP/kpf.fst" -d 1
 grep -q 'start snapshot (fallback, /proc/kpageflags): [1-9][0-9]* free blocks' "$TMP/err" || { cat "$TMP/err"; fail "no kpageflags snapshot"; }
 expect_rc 2 $FRAGSCOPE record --snapshot drgn -o "$TMP/x.fst" -d 1
 
+# losses: a 4 KiB ring buffer cannot keep up; the losses are counted, stored, and warned about
+expect_rc 0 $FRAGSCOPE record --buffer 4K -o "$TMP/small.fst" -- sh -c 'head -c 200000000 /dev/zero | cat >/dev/null'
+grep -q 'WARNING: [1-9][0-9]* EVENTS WERE LOST' "$TMP/err" || { cat "$TMP/err"; fail "no loud warning for losses"; }
+grep -q 'start snapshot: ' "$TMP/err" || fail "no start snapshot with a full ring buffer"
+if $FRAGSCOPE info "$TMP/small.fst" >"$TMP/info" 2>&1; then
+  grep -q 'losses: *[1-9][0-9]* events lost' "$TMP/info" || { cat "$TMP/info"; fail "losses not stored in the trace"; }
+fi
+
 # COMMAND: the capture ends when it exits
 expect_rc 0 $FRAGSCOPE record -o "$TMP/cmd.fst" -- sh -c 'head -c 50000000 /dev/zero | cat >/dev/null'
 grep -q 'events in' "$TMP/err" || fail "no summary after COMMAND"
