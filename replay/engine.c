@@ -46,6 +46,7 @@ static const char *const cause_names[RC_NR] = {
 	[RC_PCP_SILENT] = "pcp_silent_alloc",
 	[RC_LOST] = "lost_events",
 	[RC_SNAPSHOT_RACE] = "snapshot_race",
+	[RC_PCP_BYPASS] = "pcp_bypass",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -71,6 +72,9 @@ static const char *const cause_help[RC_NR] = {
 	[RC_LOST] = "the event that would explain it is missing, and the trace reports lost events",
 	[RC_SNAPSHOT_RACE] = "the page changed while the unlocked start snapshot was being taken (the event "
 			     "falls in the snapshot's walk)",
+	[RC_PCP_BYPASS] = "the kernel took from the buddy a page the model had dropped from a pcp list as silently "
+			  "allocated: its free had bypassed the pcp (trylock failure, e.g. a free from an interrupt), "
+			  "which no event shows",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -108,6 +112,7 @@ struct cpu_state {
 	struct buddy_rmqueue_ctx ctx;
 	uint64_t last_direct_pfn;	/* the page a direct take just allocated */
 	unsigned batch_pending;	/* frees of a batch waiting for their mm_page_free_batched */
+	bool in_loop2;		/* between two batched events of one batch: its pcp lock is held */
 	uint64_t pushed[PUSHED_RING];	/* the latest pages this CPU freed onto its pcp lists */
 	uint64_t pushed_seq[PUSHED_RING];
 	unsigned pushed_head;
@@ -141,6 +146,7 @@ struct replay {
 	struct cpu_state *cpus;
 	unsigned nr_cpus;
 
+	struct pfnmap silent;		/* pages taken off pcp lists as silently allocated */
 	struct pfnmap pending_batched;	/* pfn -> order: freed, waiting for its mm_page_free_batched */
 	struct pfnmap seen;		/* pfns touched by the trace outside the zones' span */
 	uint64_t *seen_bits;		/* ... inside it */
@@ -568,7 +574,7 @@ struct replay *replay_new(const struct trace_header *h, const struct trace_snaps
 	if (*err)
 		goto fail;
 	*err = -ENOMEM;
-	if (pfnmap_init(&r->pending_batched, 1024) || pfnmap_init(&r->seen, 1 << 16) ||
+	if (pfnmap_init(&r->pending_batched, 1024) || pfnmap_init(&r->silent, 1024) || pfnmap_init(&r->seen, 1 << 16) ||
 	    pfnmap_init(&r->sim_map, r->o.mode == REPLAY_SIMULATE ? 1 << 16 : 16) || alloc_owner_maps(r))
 		goto fail;
 	*err = seed(r, start, errbuf, errlen);
@@ -606,6 +612,7 @@ void replay_free(struct replay *r)
 	free(r->zone_map);
 	free(r->cpus);
 	pfnmap_release(&r->pending_batched);
+	pfnmap_release(&r->silent);
 	pfnmap_release(&r->seen);
 	pfnmap_release(&r->sim_map);
 	free(r->owner);
@@ -1060,7 +1067,9 @@ static void take_block(struct replay *r, const struct trace_event *ev, uint64_t 
 		c = RC_PCP;
 		break;
 	case BUDDY_PFN_ALLOCATED:
-		if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
+		if (pfnmap_del(&r->silent, pfn, NULL))
+			c = RC_PCP_BYPASS;	/* taken off a pcp list as silently allocated, but it was free */
+		else if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
 			c = RC_COMPACTION;
 		else
 			c = !was_seen(r, pfn) ? RC_UNTRACED_FREE : r->has_losses ? RC_LOST : RC_ALLOCATED;
@@ -1235,6 +1244,7 @@ static void on_take_event(struct replay *r, struct slot *sl)
 	if (!cs)
 		return;
 	cs->batch_pending = 0;
+	cs->in_loop2 = false;
 	if (!cs->run_open)
 		open_run(r, cs, ev);
 	if (ev->kind == TEV_PAGE_ALLOC_ZONE_LOCKED) {
@@ -1287,6 +1297,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	if (!cs)
 		return;
 	cs->batch_pending = 0;
+	cs->in_loop2 = false;
 	if (cs->run_open)
 		close_run(r, cs);
 	if (ev->pfn == TRACE_PFN_NONE) {
@@ -1341,6 +1352,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 					continue;
 				resync(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
 				buddy_pcp_remove(r->m, info.cpu, ahead[i], ai.order, BUDDY_MT_NONE, NULL, NULL);
+				pfnmap_put(&r->silent, ahead[i], 1);
 			}
 		}
 		if (buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, owner, NULL, NULL)) {
@@ -1364,6 +1376,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	}
 	cs->last_direct_pfn = TRACE_PFN_NONE;
 	cs->last_alloc_seq = ev->seq;
+	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, owner);
 }
@@ -1443,6 +1456,7 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		close_run(r, cs);
 	if (!ensure_allocated(r, ev->pfn, ev->order, "mm_page_free"))
 		return;
+	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, BUDDY_MT_NONE);
 	bt = buddy_pageblock_type(r->m, ev->pfn);
@@ -1460,19 +1474,21 @@ static void on_page_free(struct replay *r, struct slot *sl)
 			    unseen && (unsigned)ev->order + 1 == r->nr_orders ? BUDDY_FPI_TO_TAIL : BUDDY_FPI_NONE);
 		return;
 	}
-	/* batch path: the page reaches the pcp at its mm_page_free_batched. A page freed inside a
-	 * batch (an earlier page of it still waits for its batched event) with no batched event
-	 * of its own went to the buddy (trylock failure); otherwise it is a single free. */
-	{
-		if (sl->has_batched) {
-			pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
-			cs->batch_pending++;
-			return;
-		}
-		if (cs->batch_pending) {
-			free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
-			return;
-		}
+	/* batch path (free_unref_folios): loop 1 traces every page's mm_page_free, loop 2 commits
+	 * them to the pcp under its lock, each after an mm_page_free_batched, so a batch page
+	 * reaches the pcp at its batched event. A free with no batched event of its own is a
+	 * single free (free_frozen_pages: pcp) -- also in the middle of a batch's loop 1, where an
+	 * interrupt's frees find the pcp unlocked -- except while loop 2 holds the pcp lock: then
+	 * it can only come from an interrupt, whose trylock fails, and it goes to the buddy. */
+	if (sl->has_batched) {
+		pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
+		cs->batch_pending++;
+		cs->in_loop2 = false;
+		return;
+	}
+	if (cs->in_loop2 && cs->batch_pending) {
+		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
+		return;
 	}
 	pcp_free(r, ev->cpu, ev->pfn, ev->order);
 }
@@ -1484,6 +1500,8 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 
 	if (cs && cs->batch_pending)
 		cs->batch_pending--;
+	if (cs)
+		cs->in_loop2 = cs->batch_pending > 0;
 
 	if (!pfnmap_del(&r->pending_batched, ev->pfn, &order)) {
 		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");

@@ -43,6 +43,7 @@ enum replay_cause {
 				 * (bulk allocator, lost events) */
 	RC_LOST,		/* the explaining event is missing and the trace lost events */
 	RC_SNAPSHOT_RACE,	/* during the unlocked start snapshot's walk */
+	RC_PCP_BYPASS,		/* a traced free that bypassed the pcp (trylock failure) */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);
