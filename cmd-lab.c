@@ -278,6 +278,10 @@ static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
 		{
 			char *argv[] = { "make", "-C", dir, "--no-print-directory", "static", NULL };
 
+			/* not a sanitizer or other variant that a make we run under passes down */
+			unsetenv("MAKEFLAGS");
+			unsetenv("MFLAGS");
+			unsetenv("MAKELEVEL");
 			say("building the static fragscope for the guest (make static)");
 			if (lab_spawn(argv, -1, 2, -1))
 				pr_err("'make -C %s static' failed", dir);
