@@ -147,6 +147,13 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB) | $(OUTPUT)/bench $(SKELS)
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_BINS:=.d) $(BENCH_BINS:=.d)
 
+# Objects that print the git revision are rebuilt when it changes.
+$(OUTPUT)/git-rev.stamp: FORCE | $(OUTPUT)
+	$(Q)echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+$(OUTPUT)/main.o $(OUTPUT)/cmd-lab.o $(OUTPUT)/cmd-record.o: $(OUTPUT)/git-rev.stamp
+.PHONY: FORCE
+FORCE:
+
 # ---- targets ----------------------------------------------------------------------------------
 test: $(BIN) $(UNIT_BINS)
 	$(Q)FRAGSCOPE=$(abspath $(BIN)) FRAGSCOPE_OUTPUT=$(abspath $(OUTPUT)) tests/run-tests.sh $(UNIT_BINS)
