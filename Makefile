@@ -171,7 +171,7 @@ install: $(BIN) man
 # the guest binary of `fragscope lab` (see STATIC=1 above): ./fragscope-static
 static:
 	$(Q)rm -f $(OUTPUT)/static/main.o	# its version string names the commit
-	$(Q)$(MAKE) --no-print-directory STATIC=1 OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
+	$(Q)$(MAKE) --no-print-directory STATIC=1 SAN= OUTPUT=$(OUTPUT)/static BIN=fragscope-static build
 
 # the kernel lab's full matrix (6.1, 6.12 x 256M..1G x workloads; LAB_KERNELS, LAB_MEMS,
 # LAB_WORKLOADS narrow it), and the golden lab captures in traces/golden/ (tests/lab/matrix.sh)

@@ -278,6 +278,10 @@ static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
 		{
 			char *argv[] = { "make", "-C", dir, "--no-print-directory", "static", NULL };
 
+			/* not a sanitizer or other variant that a make we run under passes down */
+			unsetenv("MAKEFLAGS");
+			unsetenv("MFLAGS");
+			unsetenv("MAKELEVEL");
 			say("building the static fragscope for the guest (make static)");
 			if (lab_spawn(argv, -1, 2, -1))
 				pr_err("'make -C %s static' failed", dir);
@@ -641,7 +645,17 @@ static int lab_run(const struct lab_opts *o)
 
 		snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(o->mem >> 20));
 		snprintf(smp, sizeof(smp), "%llu", (unsigned long long)o->smp);
-		if (lab_annotate(path, o->out, add, sizeof(add) / sizeof(add[0]), &nr_events))
+		char hdr[PATH_MAX + 32];
+		bool guest_hdr = !strcmp(o->capture, "tracefs");
+
+		/* an import made here carries this host's machine header: take the guest's from the
+		 * short record run init makes before the tracefs capture */
+		pathf(hdr, sizeof(hdr), "%s/header.fst", outdir);
+		if (guest_hdr && access(hdr, R_OK)) {
+			pr_warn("the guest wrote no header.fst: the trace keeps this host's machine header");
+			guest_hdr = false;
+		}
+		if (lab_annotate(path, o->out, guest_hdr ? hdr : NULL, add, sizeof(add) / sizeof(add[0]), &nr_events))
 			goto out;
 	}
 	if (!strcmp(o->capture, "both")) {
@@ -838,11 +852,12 @@ const struct cmd_desc cmd_lab_desc = {
 	"      --deterministic     -icount shift=0,sleep=off,align=off and a fixed RTC: two runs of the\n"
 	"                          same inputs give identical event streams (slower boot)\n"
 	"      --compaction on|off off (default): vm.compaction_proactiveness=0, vm.extfrag_threshold=1000,\n"
-	"                          because compaction moves free pages without kmem events; the\n"
-	"                          provenance file says which\n"
+	"                          because compaction moves free pages without kmem events; on: the\n"
+	"                          kernel's defaults. The trace header (lab.compaction) says which\n"
 	"      --capture MODE      record (default): fragscope record in the guest; tracefs: the six kmem\n"
-	"                          events through tracefs, converted with fragscope import (its machine\n"
-	"                          header is this host's); both: record and tracefs over the same run,\n"
+	"                          events through tracefs, converted with fragscope import (the machine\n"
+	"                          header from a short record run in the guest); both: record and\n"
+	"                          tracefs over the same run,\n"
 	"                          then their event streams are compared (a cross-check of record);\n"
 	"                          none: boot and run the workload only\n"
 	"  -o, --output OUT.fst    the trace to write\n"

@@ -523,12 +523,24 @@ int lab_run_qemu(char *const argv[], const char *console_log, uint64_t timeout_n
 	return 0;
 }
 
-int lab_annotate(const char *in, const char *out, const struct trace_kv *add, int nr_add,
-			uint64_t *nr_events)
+static bool has_prefix(const char *s, const char *const *prefixes)
 {
+	for (; *prefixes; prefixes++)
+		if (!strncmp(s, *prefixes, strlen(*prefixes)))
+			return true;
+	return false;
+}
+
+int lab_annotate(const char *in, const char *out, const char *header_from, const struct trace_kv *add,
+		 int nr_add, uint64_t *nr_events)
+{
+	/* with header_from: the machine facts come from it, the capture's own facts from in */
+	static const char *const machine_keys[] = { "vm.", "mm.", "kernel.", "header.source", "events.zone", NULL };
+	static const char *const capture_keys[] = { "capture.", "tool.", "snapshot.", NULL };
 	char errbuf[256] = "";
 	int err = 0, ret;
 	struct trace_reader *r = trace_reader_open(in, &err, errbuf, sizeof(errbuf));
+	struct trace_reader *hr = NULL;
 	struct trace_writer *w = NULL;
 	struct trace_header h;
 	const struct trace_header *src;
@@ -542,11 +554,40 @@ int lab_annotate(const char *in, const char *out, const struct trace_kv *add, in
 		return err ? err : -EIO;
 	}
 	src = trace_reader_header(r);
-	h = *src;		/* shallow: the arrays stay the reader's; only kv is ours */
-	h.kv = NULL;
-	h.nr_kv = 0;
-	for (uint32_t i = 0; i < src->nr_kv && !err; i++)
-		err = trace_header_set(&h, src->kv[i].key, src->kv[i].value);
+	if (header_from) {
+		const struct trace_header *mh;
+
+		hr = trace_reader_open(header_from, &err, errbuf, sizeof(errbuf));
+		if (!hr) {
+			pr_err("%s", errbuf[0] ? errbuf : "cannot read the guest's header trace");
+			trace_reader_close(r);
+			return err ? err : -EIO;
+		}
+		mh = trace_reader_header(hr);
+		h = *mh;	/* shallow: the arrays stay the readers'; only kv is ours */
+		if (src->nr_gfp_flags) {	/* the import read them from the guest's own format file */
+			h.nr_gfp_flags = src->nr_gfp_flags;
+			h.gfp_flags = src->gfp_flags;
+		}
+		h.kv = NULL;
+		h.nr_kv = 0;
+		for (uint32_t i = 0; i < src->nr_kv && !err; i++)
+			if (!has_prefix(src->kv[i].key, machine_keys))
+				err = trace_header_set(&h, src->kv[i].key, src->kv[i].value);
+		for (uint32_t i = 0; i < mh->nr_kv && !err; i++)
+			if (!has_prefix(mh->kv[i].key, capture_keys))
+				err = trace_header_set(&h, mh->kv[i].key, mh->kv[i].value);
+		if (!err)
+			err = trace_header_set(&h, "header.source", "the guest kernel (read by fragscope record in the guest)");
+		if (!err)
+			err = trace_header_set(&h, "events.zone", "from the guest's zone spans");
+	} else {
+		h = *src;	/* shallow: the arrays stay the reader's; only kv is ours */
+		h.kv = NULL;
+		h.nr_kv = 0;
+		for (uint32_t i = 0; i < src->nr_kv && !err; i++)
+			err = trace_header_set(&h, src->kv[i].key, src->kv[i].value);
+	}
 	for (int i = 0; i < nr_add && !err; i++)
 		err = trace_header_set(&h, add[i].key, add[i].value);
 	if (!err) {
@@ -558,6 +599,10 @@ int lab_annotate(const char *in, const char *out, const struct trace_kv *add, in
 	}
 	for (int which = 0; which < TRACE_SNAP_MAX && !err; which++) {
 		const struct trace_snapshot *snap = trace_reader_snapshot(r, which);
+
+		/* another header's zone indexes would not fit the capture's snapshots (imports have none) */
+		if (snap && header_from)
+			continue;
 
 		if (snap)
 			err = trace_writer_snapshot(w, snap);
@@ -590,6 +635,8 @@ int lab_annotate(const char *in, const char *out, const struct trace_kv *add, in
 					err = trace_writer_stack(w, st);
 			}
 		}
+		if (header_from && ev.pfn != TRACE_PFN_NONE && ev.kind < TEV_COMPACT_ISOLATE_FREE)
+			ev.zone = trace_header_zone_of(&h, ev.pfn);
 		if (!err)
 			err = trace_writer_event(w, &ev);
 		(*nr_events)++;
@@ -606,6 +653,7 @@ int lab_annotate(const char *in, const char *out, const struct trace_kv *add, in
 	free(h.kv);
 	free(stack_done);
 	trace_reader_close(r);
+	trace_reader_close(hr);
 	if (err) {
 		unlink(out);
 		if (!errbuf[0])

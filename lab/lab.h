@@ -77,9 +77,12 @@ int lab_run_qemu(char *const argv[], const char *console_log, uint64_t timeout_n
 /* ---- traces ---- */
 
 /* Copies the trace in to out with nr_add more header keys (the guest's collector cannot know how
- * qemu ran it): header, snapshots, events, the stacks they use, losses. *nr_events: how many. */
-int lab_annotate(const char *in, const char *out, const struct trace_kv *add, int nr_add,
-		 uint64_t *nr_events);
+ * qemu ran it): header, snapshots, events, the stacks they use, losses. *nr_events: how many.
+ * header_from (or NULL): a trace whose machine header (kernel, zones, migratetypes, sysctls) is
+ * used instead of in's, e.g. for an import made on the host of a guest's tracefs text; then the
+ * events' zones follow its zone spans and in's snapshots are dropped. */
+int lab_annotate(const char *in, const char *out, const char *header_from, const struct trace_kv *add,
+		 int nr_add, uint64_t *nr_events);
 
 /* ---- cross-check of two captures of the same run (record against tracefs) ---- */
 

@@ -46,6 +46,7 @@ static const char *const cause_names[RC_NR] = {
 	[RC_PCP_SILENT] = "pcp_silent_alloc",
 	[RC_LOST] = "lost_events",
 	[RC_SNAPSHOT_RACE] = "snapshot_race",
+	[RC_PCP_BYPASS] = "pcp_bypass",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -71,6 +72,9 @@ static const char *const cause_help[RC_NR] = {
 	[RC_LOST] = "the event that would explain it is missing, and the trace reports lost events",
 	[RC_SNAPSHOT_RACE] = "the page changed while the unlocked start snapshot was being taken (the event "
 			     "falls in the snapshot's walk)",
+	[RC_PCP_BYPASS] = "the kernel took from the buddy a page the model had dropped from a pcp list as silently "
+			  "allocated: its free had bypassed the pcp (trylock failure, e.g. a free from an interrupt), "
+			  "which no event shows",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -108,6 +112,7 @@ struct cpu_state {
 	struct buddy_rmqueue_ctx ctx;
 	uint64_t last_direct_pfn;	/* the page a direct take just allocated */
 	unsigned batch_pending;	/* frees of a batch waiting for their mm_page_free_batched */
+	bool in_loop2;		/* between two batched events of one batch: its pcp lock is held */
 	uint64_t pushed[PUSHED_RING];	/* the latest pages this CPU freed onto its pcp lists */
 	uint64_t pushed_seq[PUSHED_RING];
 	unsigned pushed_head;
@@ -141,6 +146,7 @@ struct replay {
 	struct cpu_state *cpus;
 	unsigned nr_cpus;
 
+	struct pfnmap silent;		/* pages taken off pcp lists as silently allocated */
 	struct pfnmap pending_batched;	/* pfn -> order: freed, waiting for its mm_page_free_batched */
 	struct pfnmap seen;		/* pfns touched by the trace outside the zones' span */
 	uint64_t *seen_bits;		/* ... inside it */
@@ -157,6 +163,7 @@ struct replay {
 	uint64_t nr_pb;
 	uint16_t (*pb_owned)[BUDDY_MT_PCPTYPES];
 	uint8_t *owner;			/* per pfn - pfn_base: owner role + 1, 0 unknown */
+	uint64_t *pb_absent;		/* pageblocks the start snapshot had no memory for (lazy init) */
 	uint64_t pfn_base, nr_pfns;
 
 	int (*ckpt_cb)(void *ctx, uint64_t next_seq);
@@ -256,6 +263,13 @@ static bool was_seen(struct replay *r, uint64_t pfn)
 	if (r->seen_bits && pfn >= r->pfn_base && pfn - r->pfn_base < r->nr_pfns)
 		return r->seen_bits[(pfn - r->pfn_base) >> 6] & (1ULL << ((pfn - r->pfn_base) & 63));
 	return pfnmap_get(&r->seen, pfn) != NULL;
+}
+
+static bool pb_was_absent(const struct replay *r, uint64_t pfn)
+{
+	uint64_t k = (pfn >> r->pbo) - r->pb_base;
+
+	return r->pb_absent && pfn >= r->pfn_base && k < r->nr_pb && (r->pb_absent[k >> 6] & (1ULL << (k & 63)));
 }
 
 /* owner bookkeeping for mixed pageblocks */
@@ -454,8 +468,15 @@ static int seed(struct replay *r, const struct trace_snapshot *s, char *errbuf, 
 			int mt;
 			bool iso;
 
-			if (pb->types[i] == TRACE_PB_NONE || buddy_zone_of(r->m, pfn) < 0)
+			if (buddy_zone_of(r->m, pfn) < 0)
 				continue;
+			if (pb->types[i] == TRACE_PB_NONE) {
+				uint64_t k = (pfn >> r->pbo) - r->pb_base;
+
+				if (r->pb_absent && k < r->nr_pb)
+					r->pb_absent[k >> 6] |= 1ULL << (k & 63);
+				continue;
+			}
 			decode_pb(r, pb->types[i], &mt, &iso);
 			err = buddy_seed_pageblock(r->m, pfn, role_of(r, mt), iso);
 			if (err) {
@@ -522,8 +543,9 @@ static int alloc_owner_maps(struct replay *r)
 	r->nr_pb = ((hi - 1) >> r->pbo) - r->pb_base + 1;
 	r->owner = calloc(r->nr_pfns, 1);
 	r->seen_bits = calloc((r->nr_pfns + 63) / 64, sizeof(uint64_t));
+	r->pb_absent = calloc((r->nr_pb + 63) / 64, sizeof(uint64_t));
 	r->pb_owned = calloc(r->nr_pb, sizeof(*r->pb_owned));
-	if (!r->owner || !r->pb_owned || !r->seen_bits)
+	if (!r->owner || !r->pb_owned || !r->seen_bits || !r->pb_absent)
 		return -ENOMEM;
 	return 0;
 }
@@ -551,12 +573,12 @@ struct replay *replay_new(const struct trace_header *h, const struct trace_snaps
 	*err = build_model(r, errbuf, errlen);
 	if (*err)
 		goto fail;
+	*err = -ENOMEM;
+	if (pfnmap_init(&r->pending_batched, 1024) || pfnmap_init(&r->silent, 1024) || pfnmap_init(&r->seen, 1 << 16) ||
+	    pfnmap_init(&r->sim_map, r->o.mode == REPLAY_SIMULATE ? 1 << 16 : 16) || alloc_owner_maps(r))
+		goto fail;
 	*err = seed(r, start, errbuf, errlen);
 	if (*err)
-		goto fail;
-	*err = -ENOMEM;
-	if (pfnmap_init(&r->pending_batched, 1024) || pfnmap_init(&r->seen, 1 << 16) ||
-	    pfnmap_init(&r->sim_map, r->o.mode == REPLAY_SIMULATE ? 1 << 16 : 16) || alloc_owner_maps(r))
 		goto fail;
 	r->nr_cpus = buddy_nr_cpus(r->m);
 	r->cpus = calloc(r->nr_cpus ? r->nr_cpus : 1, sizeof(*r->cpus));
@@ -590,10 +612,12 @@ void replay_free(struct replay *r)
 	free(r->zone_map);
 	free(r->cpus);
 	pfnmap_release(&r->pending_batched);
+	pfnmap_release(&r->silent);
 	pfnmap_release(&r->seen);
 	pfnmap_release(&r->sim_map);
 	free(r->owner);
 	free(r->seen_bits);
+	free(r->pb_absent);
 	free(r->pb_owned);
 	free(r->log);
 	free(r);
@@ -716,6 +740,71 @@ int replay_snapshot_model(struct replay *r, uint64_t event_seq, struct trace_sna
 nomem:
 	trace_snapshot_release(out);
 	return -ENOMEM;
+}
+
+int replay_save_aux(const struct replay *r, void **buf, size_t *len)
+{
+	uint64_t nw = r->seen_bits ? (r->nr_pfns + 63) / 64 : 0, runs = 0;
+	size_t cap, off = 0;
+	uint8_t *b;
+
+	for (uint64_t i = 0; i < nw; i++)
+		if (!i || r->seen_bits[i] != r->seen_bits[i - 1])
+			runs++;
+	cap = 4 + (size_t)r->nr_cpus * sizeof(struct cpu_state) + 8 + runs * 16;
+	b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, &r->nr_cpus, 4);
+	off = 4;
+	memcpy(b + off, r->cpus, (size_t)r->nr_cpus * sizeof(struct cpu_state));
+	off += (size_t)r->nr_cpus * sizeof(struct cpu_state);
+	memcpy(b + off, &runs, 8);
+	off += 8;
+	for (uint64_t i = 0; i < nw;) {	/* runs of equal words: (count, word) */
+		uint64_t j = i + 1;
+
+		while (j < nw && r->seen_bits[j] == r->seen_bits[i])
+			j++;
+		uint64_t n = j - i;
+
+		memcpy(b + off, &n, 8);
+		memcpy(b + off + 8, &r->seen_bits[i], 8);
+		off += 16;
+		i = j;
+	}
+	*buf = b;
+	*len = off;
+	return 0;
+}
+
+int replay_restore_aux(struct replay *r, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	uint32_t nc;
+	uint64_t runs, w = 0, nw = r->seen_bits ? (r->nr_pfns + 63) / 64 : 0;
+	size_t off = 4;
+
+	if (len < 4)
+		return -EINVAL;
+	memcpy(&nc, b, 4);
+	if (len < 4 + (size_t)nc * sizeof(struct cpu_state) + 8 || !cpu_of(r, nc ? nc - 1 : 0))
+		return -EINVAL;
+	memcpy(r->cpus, b + off, (size_t)nc * sizeof(struct cpu_state));
+	off += (size_t)nc * sizeof(struct cpu_state);
+	memcpy(&runs, b + off, 8);
+	off += 8;
+	if (len < off + runs * 16)
+		return -EINVAL;
+	for (uint64_t i = 0; i < runs; i++, off += 16) {
+		uint64_t n, word;
+
+		memcpy(&n, b + off, 8);
+		memcpy(&word, b + off + 8, 8);
+		for (uint64_t k = 0; k < n && w < nw; k++)
+			r->seen_bits[w++] = word;
+	}
+	return 0;
 }
 
 void replay_set_take_cb(struct replay *r, void (*cb)(void *ctx, const struct replay_take_record *t), void *ctx)
@@ -978,7 +1067,9 @@ static void take_block(struct replay *r, const struct trace_event *ev, uint64_t 
 		c = RC_PCP;
 		break;
 	case BUDDY_PFN_ALLOCATED:
-		if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
+		if (pfnmap_del(&r->silent, pfn, NULL))
+			c = RC_PCP_BYPASS;	/* taken off a pcp list as silently allocated, but it was free */
+		else if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
 			c = RC_COMPACTION;
 		else
 			c = !was_seen(r, pfn) ? RC_UNTRACED_FREE : r->has_losses ? RC_LOST : RC_ALLOCATED;
@@ -1153,6 +1244,7 @@ static void on_take_event(struct replay *r, struct slot *sl)
 	if (!cs)
 		return;
 	cs->batch_pending = 0;
+	cs->in_loop2 = false;
 	if (!cs->run_open)
 		open_run(r, cs, ev);
 	if (ev->kind == TEV_PAGE_ALLOC_ZONE_LOCKED) {
@@ -1205,6 +1297,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	if (!cs)
 		return;
 	cs->batch_pending = 0;
+	cs->in_loop2 = false;
 	if (cs->run_open)
 		close_run(r, cs);
 	if (ev->pfn == TRACE_PFN_NONE) {
@@ -1259,6 +1352,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 					continue;
 				resync(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
 				buddy_pcp_remove(r->m, info.cpu, ahead[i], ai.order, BUDDY_MT_NONE, NULL, NULL);
+				pfnmap_put(&r->silent, ahead[i], 1);
 			}
 		}
 		if (buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, owner, NULL, NULL)) {
@@ -1282,6 +1376,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	}
 	cs->last_direct_pfn = TRACE_PFN_NONE;
 	cs->last_alloc_seq = ev->seq;
+	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, owner);
 }
@@ -1361,28 +1456,39 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		close_run(r, cs);
 	if (!ensure_allocated(r, ev->pfn, ev->order, "mm_page_free"))
 		return;
+	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, BUDDY_MT_NONE);
 	bt = buddy_pageblock_type(r->m, ev->pfn);
+	if (unseen && pb_was_absent(r, ev->pfn)) {
+		/* memory the start snapshot had not got yet: lazy init growing the zone (or
+		 * hotplug) hands it over through __free_pages_core, straight to the tail of the
+		 * buddy lists, never through the pcp */
+		r->res.zone_growth_frees++;
+		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_TO_TAIL);
+		return;
+	}
 	if (!pcp_allowed(r, ev->order) || bt == BUDDY_MT_ISOLATE) {
 		/* __free_pages_core (boot, lazy init, hotplug) inserts max-order blocks at the tail */
 		free_direct(r, ev->pfn, ev->order,
 			    unseen && (unsigned)ev->order + 1 == r->nr_orders ? BUDDY_FPI_TO_TAIL : BUDDY_FPI_NONE);
 		return;
 	}
-	/* batch path: the page reaches the pcp at its mm_page_free_batched. A page freed inside a
-	 * batch (an earlier page of it still waits for its batched event) with no batched event
-	 * of its own went to the buddy (trylock failure); otherwise it is a single free. */
-	{
-		if (sl->has_batched) {
-			pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
-			cs->batch_pending++;
-			return;
-		}
-		if (cs->batch_pending) {
-			free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
-			return;
-		}
+	/* batch path (free_unref_folios): loop 1 traces every page's mm_page_free, loop 2 commits
+	 * them to the pcp under its lock, each after an mm_page_free_batched, so a batch page
+	 * reaches the pcp at its batched event. A free with no batched event of its own is a
+	 * single free (free_frozen_pages: pcp) -- also in the middle of a batch's loop 1, where an
+	 * interrupt's frees find the pcp unlocked -- except while loop 2 holds the pcp lock: then
+	 * it can only come from an interrupt, whose trylock fails, and it goes to the buddy. */
+	if (sl->has_batched) {
+		pfnmap_put(&r->pending_batched, ev->pfn, ev->order);
+		cs->batch_pending++;
+		cs->in_loop2 = false;
+		return;
+	}
+	if (cs->in_loop2 && cs->batch_pending) {
+		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
+		return;
 	}
 	pcp_free(r, ev->cpu, ev->pfn, ev->order);
 }
@@ -1394,6 +1500,8 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 
 	if (cs && cs->batch_pending)
 		cs->batch_pending--;
+	if (cs)
+		cs->in_loop2 = cs->batch_pending > 0;
 
 	if (!pfnmap_del(&r->pending_batched, ev->pfn, &order)) {
 		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
@@ -1953,6 +2061,9 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 			res->kernel_extfrag, res->model_extfrag, res->extfrag_rel_error);
 		fprintf(f, "pageblock type counts relative error at the end: %.4f\n", res->pageblock_rel_error);
 	}
+	if (res->zone_growth_frees)
+		fprintf(f, "zone growth frees     %12" PRIu64 "  (memory the start snapshot had not got yet: lazy init, "
+			"hotplug)\n", res->zone_growth_frees);
 	fprintf(f, "resyncs               %12" PRIu64 "\n", total_resyncs(res));
 	for (int c = 0; c < RC_NR; c++)
 		if (res->resyncs[c])
@@ -2011,6 +2122,7 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 	jsonw_float_field(w, "pcp_head_agreement", frac(res->pcp_agree, res->pcp_allocs));
 	jsonw_uint_field(w, "pcp_allocs", res->pcp_allocs);
 	jsonw_uint_field(w, "pcp_reordered", res->pcp_reordered);
+	jsonw_uint_field(w, "zone_growth_frees", res->zone_growth_frees);
 	jsonw_name(w, "resyncs");
 	jsonw_start_object(w);
 	for (int c = 0; c < RC_NR; c++)

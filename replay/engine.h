@@ -43,6 +43,7 @@ enum replay_cause {
 				 * (bulk allocator, lost events) */
 	RC_LOST,		/* the explaining event is missing and the trace lost events */
 	RC_SNAPSHOT_RACE,	/* during the unlocked start snapshot's walk */
+	RC_PCP_BYPASS,		/* a traced free that bypassed the pcp (trylock failure) */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);
@@ -91,7 +92,8 @@ struct replay_result {
 	uint64_t pcp_allocs, pcp_agree;	/* pcp head takes: model's list head = the kernel's page */
 	uint64_t resyncs[RC_NR];
 	uint64_t pcp_other_cpu;		/* pcp pages found on another CPU's list (preemption, drains) */
-	uint64_t pcp_reordered;		/* pcp takes whose event came after later frees on the CPU */
+	uint64_t pcp_reordered;
+	uint64_t zone_growth_frees;	/* frees into memory absent at the start snapshot (lazy init) */		/* pcp takes whose event came after later frees on the CPU */
 	uint64_t alloc_failures;
 	/* simulate */
 	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees, sim_same_pfn;
@@ -158,6 +160,11 @@ void replay_set_checkpoint_cb(struct replay *r, int (*cb)(void *ctx, uint64_t ne
 /* The model's state as a snapshot (pageblocks, free blocks in list order, pcp pages), placed
  * at event_seq; it seeds replay_new() exactly (free lists, pcp lists, pageblock types). */
 int replay_snapshot_model(struct replay *r, uint64_t event_seq, struct trace_snapshot *out);
+/* What seeding from a snapshot does not restore: per-CPU bookkeeping (recent pcp frees, ...)
+ * and the pfns the trace touched; an opaque blob (malloc'd) for the timeline's checkpoints.
+ * The owner types of allocated pages (mixed-pageblock statistics) are not in it. */
+int replay_save_aux(const struct replay *r, void **buf, size_t *len);
+int replay_restore_aux(struct replay *r, const void *buf, size_t len);
 /* One sample of the current state (e.g. at the end). */
 int replay_sample_now(struct replay *r);
 

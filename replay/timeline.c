@@ -14,6 +14,8 @@ struct replay_timeline {
 	const struct trace_header *h;
 	const struct trace_snapshot *start;
 	struct trace_snapshot *ck;
+	void **aux;			/* replay_save_aux() blob of each checkpoint */
+	size_t *aux_len;
 	size_t nr, cap;
 	uint64_t bytes;
 	struct replay *building;
@@ -28,16 +30,32 @@ static int take_checkpoint(void *ctx, uint64_t next_seq)
 	if (tl->nr == tl->cap) {
 		size_t ncap = tl->cap ? tl->cap * 2 : 16;
 		struct trace_snapshot *n = realloc(tl->ck, ncap * sizeof(*n));
+		void **a;
+		size_t *al;
 
 		if (!n)
 			return -ENOMEM;
 		tl->ck = n;
+		a = realloc(tl->aux, ncap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		tl->aux = a;
+		al = realloc(tl->aux_len, ncap * sizeof(*al));
+		if (!al)
+			return -ENOMEM;
+		tl->aux_len = al;
 		tl->cap = ncap;
 	}
 	s = &tl->ck[tl->nr];
 	err = replay_snapshot_model(tl->building, next_seq, s);
 	if (err)
 		return err;
+	err = replay_save_aux(tl->building, &tl->aux[tl->nr], &tl->aux_len[tl->nr]);
+	if (err) {
+		trace_snapshot_release(s);
+		return err;
+	}
+	tl->bytes += tl->aux_len[tl->nr];
 	tl->nr++;
 	tl->bytes += s->nr_free_blocks * sizeof(*s->free_blocks) + s->nr_pcp_pages * sizeof(*s->pcp_pages);
 	for (uint32_t z = 0; z < s->nr_pageblock_zones; z++)
@@ -91,9 +109,13 @@ void replay_timeline_free(struct replay_timeline *tl)
 {
 	if (!tl)
 		return;
-	for (size_t i = 0; i < tl->nr; i++)
+	for (size_t i = 0; i < tl->nr; i++) {
 		trace_snapshot_release(&tl->ck[i]);
+		free(tl->aux[i]);
+	}
 	free(tl->ck);
+	free(tl->aux);
+	free(tl->aux_len);
 	free(tl);
 }
 
@@ -141,6 +163,14 @@ int replay_timeline_seek(struct replay_timeline *tl, struct trace_reader *rd, ui
 	r = replay_new(tl->h, from, &o, &err, errbuf, len);
 	if (!r)
 		return err;
+	if (lo > 0) {
+		err = replay_restore_aux(r, tl->aux[lo - 1], tl->aux_len[lo - 1]);
+		if (err) {
+			snprintf(errbuf, len, "seek: damaged checkpoint");
+			replay_free(r);
+			return err;
+		}
+	}
 	if (seq) {
 		err = trace_reader_seek(rd, from ? from->event_seq : 0);
 		while (!err && (err = trace_reader_next(rd, &ev)) > 0 && ev.seq < seq + REPLAY_WINDOW)

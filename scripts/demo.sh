@@ -3,7 +3,7 @@
 # through the allocator model in follow mode with its fidelity figures, then its statistics.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=traces/golden/fragment-6.18.fst
+T=traces/golden/fragment-nolosses-6.18.fst
 echo "== fragscope info $T"
 ./fragscope info "$T" | sed -n '1,4p'
 echo

@@ -12,7 +12,8 @@ command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not inst
 command -v busybox >/dev/null || skip "busybox-static is not installed"
 known=no
 for try in 1 2 3; do	# apt-cache can fail for a moment while another apt run rebuilds its cache
-  apt-cache show --no-all-versions linux-image-6.12-amd64 2>/dev/null | grep -q '^Depends: linux-image-6' && { known=yes; break; }
+  info=$(apt-cache show --no-all-versions linux-image-6.12-amd64 2>/dev/null)	# no grep -q in a pipe: SIGPIPE + pipefail
+  [[ "$info" == *$'\nDepends: linux-image-6'* ]] && { known=yes; break; }
   sleep 3
 done
 [ $known = yes ] || skip "apt knows no linux-image-6.12-amd64 package (bookworm-security not configured?)"
@@ -32,7 +33,7 @@ stub workload && workload=sh-fill
 
 STATIC=${FRAGSCOPE_STATIC_BIN:-$ROOT/fragscope-static}
 if [ ! -x "$STATIC" ]; then
-  make -C "$ROOT" --no-print-directory static >"$TMP/make-static.log" 2>&1 || { cat "$TMP/make-static.log"; fail "make static failed"; }
+  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$ROOT" --no-print-directory static >"$TMP/make-static.log" 2>&1 || { cat "$TMP/make-static.log"; fail "make static failed"; }
 fi
 
 run_lab() {	# run_lab NAME

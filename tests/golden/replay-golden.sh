@@ -49,6 +49,11 @@ done
 for t in "$G"/lab-*.fst "$G/fragment-6.12-lab.fst"; do
   expect_rc 0 "$FRAGSCOPE" replay --check --check-every 50000 "$t"
 done
+# the figures discriminate: the wrong profile for a 6.12.117 capture (6.12e, before the
+# claim/steal split) must score clearly lower than the right one
+expect_rc 0 "$FRAGSCOPE" replay --json --profile linux-6.12e "$G/lab-6.12-512M-fragment.fst"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["decision_agreement"] < 0.99 else 1)' "$TMP/out" ||
+  fail "linux-6.12e scores as well as linux-6.12 on a 6.12.117 capture: the figures do not discriminate"
 # diff: the kernel against the model parts somewhere on the lab capture (exit 1, context printed)
 expect_rc 1 "$FRAGSCOPE" diff "$G/fragment-6.12-lab.fst"
 grep -q "first divergence at event #" "$TMP/out" || fail "diff printed no first divergence"

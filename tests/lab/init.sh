@@ -104,6 +104,8 @@ record)
 	record
 	;;
 tracefs)
+	# the machine header (zones, migratetypes, sysctls) of this kernel for the host's import
+	fragscope record -d 20ms -o /out/header.fst > /out/header.log 2>&1 || say "no header.fst (see header.log)"
 	tracefs_setup
 	say "tracefs start"
 	echo 1 > $t/tracing_on

@@ -42,7 +42,7 @@ else
     fi
   fi
   [ -n "$pkg" ] || die "no Debian package '$meta' found for kernel series $spec (is bookworm-security in sources.list? try 'apt-get update')"
-  ver=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -1)
+  ver=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Version: //p' | head -1 || true)
   [ -n "$ver" ] || die "apt knows no version of '$pkg'"
   deb=$(ls "$cache/debs/${pkg}_"*"_amd64.deb" 2>/dev/null | while read -r f; do
         [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] && echo "$f"; done | head -1 || true)
@@ -50,7 +50,7 @@ else
     echo "$me: downloading $pkg $ver" >&2
     log=$(cd "$cache/debs" && apt-get download -q "$pkg=$ver" 2>&1) || { echo "$log" >&2; die "apt-get download $pkg=$ver failed"; }
     echo "$log" | grep -v '^W: Download is performed unsandboxed' >&2 || true
-    deb=$(ls -t "$cache/debs/${pkg}_"*"_amd64.deb" | head -1)
+    deb=$(ls -t "$cache/debs/${pkg}_"*"_amd64.deb" | head -1 || true)
   fi
 fi
 

@@ -396,7 +396,7 @@ static void test_annotate(void **state)
 	assert_int_equal(trace_writer_close(w), 0);
 	trace_header_release(&h);
 
-	assert_int_equal(lab_annotate(tpath("in.fst"), tpath("out.fst"), add, 2, &n), 0);
+	assert_int_equal(lab_annotate(tpath("in.fst"), tpath("out.fst"), NULL, add, 2, &n), 0);
 	assert_int_equal(n, 1000);
 	r = trace_reader_open(tpath("out.fst"), &err, NULL, 0);
 	assert_non_null(r);
@@ -414,7 +414,7 @@ static void test_annotate(void **state)
 	trace_reader_close(r);
 	/* a file that is not a trace: an error, and no output left behind */
 	assert_int_equal(lab_write_file(tpath("bad.fst"), "garbage", 7), 0);
-	assert_int_not_equal(lab_annotate(tpath("bad.fst"), tpath("bad-out.fst"), add, 2, &n), 0);
+	assert_int_not_equal(lab_annotate(tpath("bad.fst"), tpath("bad-out.fst"), NULL, add, 2, &n), 0);
 	assert_int_not_equal(access(tpath("bad-out.fst"), F_OK), 0);
 }
 

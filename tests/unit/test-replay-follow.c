@@ -429,6 +429,120 @@ static void test_follow_random_events(void **state)
 	}
 }
 
+/* Lazy memory init: pageblocks the start snapshot had no memory for (TRACE_PB_NONE) come in
+ * through __free_pages_core: a free of never-seen pages there goes straight to the TAIL of
+ * the buddy list (not the pcp, not the head), and is counted as zone growth, not a resync. */
+static void test_follow_zone_growth(void **state)
+{
+	struct trace_header h;
+	struct snap start, end;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	for (int i = 8; i < 12; i++)
+		start.types[i] = TRACE_PB_NONE;		/* 4 pageblocks not initialised yet */
+	nE = 0;
+	ev(TEV_PAGE_FREE, 1, BASE + 8 * 512, 10, -1);	/* deferred init hands over 2 of them */
+	ev(TEV_PAGE_FREE, 0, BASE + 10 * 512 + 7, 0, -1);	/* and a single page (order 0: still direct) */
+	snap_init(&end, TRACE_SNAP_END);
+	for (int i = 0; i < NPB; i++)
+		end.types[i] = i < 14 ? 1 : 0;
+	add_free(&end, BASE, 10, 1);
+	add_free(&end, BASE + 0x400, 10, 1);
+	add_free(&end, BASE + 8 * 512, 10, 1);		/* at the tail */
+	add_free(&end, BASE + 10 * 512 + 7, 0, 1);
+	add_free(&end, BASE + 0x1c00, 9, 0);
+	end.s.event_seq = UINT64_MAX;
+	r = run_script(&h, &start.s, &end.s, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->zone_growth_frees, 2);
+	for (int c = 0; c < RC_NR; c++)
+		assert_int_equal(res->resyncs[c], 0);
+	assert_int_equal(res->fb_equal, res->fb_compared);
+	assert_int_equal(buddy_free_list_first(replay_model(r), 0, 10, BUDDY_MT_MOVABLE), BASE);
+	assert_int_equal(buddy_nr_pcp_lists(replay_model(r)) > 0, 1);
+	assert_int_equal(res->invariant_err, 0);
+	replay_free(r);
+}
+
+static bool same_snapshot(const struct trace_snapshot *a, const struct trace_snapshot *b)
+{
+	if (a->nr_free_blocks != b->nr_free_blocks || a->nr_pcp_pages != b->nr_pcp_pages ||
+	    a->nr_pageblock_zones != b->nr_pageblock_zones)
+		return false;
+	for (uint64_t i = 0; i < a->nr_free_blocks; i++) {
+		const struct trace_free_block *x = &a->free_blocks[i], *y = &b->free_blocks[i];
+
+		if (x->pfn != y->pfn || x->zone != y->zone || x->order != y->order || x->mt != y->mt)
+			return false;
+	}
+	for (uint64_t i = 0; i < a->nr_pcp_pages; i++) {
+		const struct trace_pcp_page *x = &a->pcp_pages[i], *y = &b->pcp_pages[i];
+
+		if (x->pfn != y->pfn || x->cpu != y->cpu || x->zone != y->zone || x->order != y->order ||
+		    x->pindex != y->pindex)
+			return false;
+	}
+	for (uint32_t z = 0; z < a->nr_pageblock_zones; z++)
+		if (a->pageblocks[z].nr != b->pageblocks[z].nr ||
+		    memcmp(a->pageblocks[z].types, b->pageblocks[z].types, a->pageblocks[z].nr))
+			return false;
+	return true;
+}
+
+/* The timeline on a real lab capture: a seek to event S gives the free lists (in order), pcp
+ * lists and pageblock types of a replay stopped at S from the start. */
+static void test_timeline_seek(void **state)
+{
+	const char *path = "traces/golden/lab-6.12-256M-thp.fst";
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW };
+	char errbuf[512];
+	int err;
+	struct trace_reader *rd = trace_reader_open(path, &err, errbuf, sizeof(errbuf));
+	struct replay_timeline *tl;
+	static const uint64_t at[] = { 1, 9999, 10000, 10001, 54321, 100000, 160000, 165000, 166000, 166500, 167000 };
+
+	(void)state;
+	if (!rd)
+		skip();
+	tl = replay_timeline_build(rd, &o, 10000, &err, errbuf, sizeof(errbuf));
+	assert_non_null(tl);
+	assert_true(replay_timeline_count(tl) >= 10);
+	for (size_t i = 1; i < replay_timeline_count(tl); i++)
+		assert_true(replay_timeline_seq(tl, i) > replay_timeline_seq(tl, i - 1));
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		struct replay *a, *b;
+		struct trace_snapshot sa, sb;
+		struct trace_event ev;
+		struct replay_opts full = o;
+
+		assert_int_equal(replay_timeline_seek(tl, rd, at[i], &a, errbuf, sizeof(errbuf)), 0);
+		/* the reference: from the start snapshot, every event before at[i] */
+		full.stop_at = at[i];
+		b = replay_new(trace_reader_header(rd), trace_reader_snapshot(rd, TRACE_SNAP_START), &full, &err,
+			       errbuf, sizeof(errbuf));
+		assert_non_null(b);
+		assert_int_equal(trace_reader_seek(rd, 0), 0);
+		while (trace_reader_next(rd, &ev) > 0 && ev.seq < at[i] + REPLAY_WINDOW)
+			assert_int_equal(replay_feed(b, &ev), 0);
+		assert_int_equal(replay_finish(b, NULL), 0);
+		assert_int_equal(replay_snapshot_model(a, at[i], &sa), 0);
+		assert_int_equal(replay_snapshot_model(b, at[i], &sb), 0);
+		if (!same_snapshot(&sa, &sb))
+			fail_msg("seek to %llu: state differs from a replay stopped there", (unsigned long long)at[i]);
+		trace_snapshot_release(&sa);
+		trace_snapshot_release(&sb);
+		replay_free(a);
+		replay_free(b);
+	}
+	replay_timeline_free(tl);
+	trace_reader_close(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +552,8 @@ int main(void)
 		cmocka_unit_test(test_checkpoint_roundtrip),
 		cmocka_unit_test(test_follow_61_fallback),
 		cmocka_unit_test(test_follow_random_events),
+		cmocka_unit_test(test_timeline_seek),
+		cmocka_unit_test(test_follow_zone_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
