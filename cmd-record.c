@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fragscope record: record the page allocator's events and state on this host (root) */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -92,19 +93,33 @@ static void set_capture_keys(struct trace_header *h, char **cmd)
 	trace_header_set(h, "tool.version", FRAGSCOPE_VERSION " (git " FRAGSCOPE_GIT_REV ")");
 }
 
-static pid_t start_command(char **argv)
+/* Starts COMMAND; an exec failure comes back through a close-on-exec pipe as the errno. */
+static pid_t start_command(char **argv, int *exec_errno)
 {
-	pid_t pid = fork();
+	int fds[2];
+	pid_t pid;
 
+	*exec_errno = 0;
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
 	if (pid == 0) {
 		sigset_t all;
+		int e;
 
+		close(fds[0]);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		execvp(argv[0], argv);
-		fprintf(stderr, "fragscope record: cannot run '%s': %s\n", argv[0], strerror(errno));
+		e = errno;
+		if (write(fds[1], &e, sizeof(e)) < 0)
+			e = 0;
 		_exit(127);
 	}
+	close(fds[1]);
+	if (pid > 0 && read(fds[0], exec_errno, sizeof(*exec_errno)) != sizeof(*exec_errno))
+		*exec_errno = 0;
+	close(fds[0]);
 	return pid;
 }
 
@@ -223,11 +238,12 @@ static int run(int argc, char **argv)
 	pid_t child = -1;
 	int opt, err = 0, ret = 1, sfd = -1, child_status = 0;
 	sigset_t mask, oldmask;
-	bool stop = false, json = false;
+	bool stop = false, json = false, cmd_failed = false;
 
 	log_set_prefix("fragscope record");
 	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
-	while ((opt = getopt_long(argc, argv, "+o:d:b:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:o:d:b:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
@@ -271,8 +287,12 @@ static int run(int argc, char **argv)
 			cmd_print_usage(&cmd_record_desc, stdout);
 			printf("\n%s", cmd_record_desc.help);
 			return cmd_finish_stdout();
+		case ':':
+			return cmd_usage_error(&cmd_record_desc, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(&cmd_record_desc, "unknown option");
+			if (optopt)
+				return cmd_usage_error(&cmd_record_desc, "unknown option '-%c'", optopt);
+			return cmd_usage_error(&cmd_record_desc, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
@@ -344,10 +364,20 @@ static int run(int argc, char **argv)
 
 	t_start = last_flush = now_ns();
 	if (cmd) {
-		child = start_command(cmd);
+		int exec_errno;
+
+		child = start_command(cmd, &exec_errno);
 		if (child < 0) {
 			pr_err("cannot start '%s': %s", cmd[0], strerror(errno));
 			goto out;
+		}
+		if (exec_errno) {
+			/* the trace so far is finished below, but the run failed */
+			pr_err("cannot run '%s': %s", cmd[0], strerror(exec_errno));
+			waitpid(child, NULL, 0);
+			child = -1;
+			cmd_failed = true;
+			stop = true;
 		}
 	}
 	while (!stop) {
@@ -419,6 +449,8 @@ static int run(int argc, char **argv)
 	if (cmd && WIFEXITED(child_status) && WEXITSTATUS(child_status))
 		pr_warn("'%s' exited with status %d", cmd[0], WEXITSTATUS(child_status));
 	ret = json ? cmd_finish_stdout() : 0;
+	if (cmd_failed)
+		ret = 1;
 out:
 	if (child > 0) {
 		kill(child, SIGTERM);

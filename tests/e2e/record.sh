@@ -9,10 +9,17 @@ grep -q 'no output file' "$TMP/err" || fail "no message for a missing -o"
 expect_rc 2 $FRAGSCOPE record -o "$TMP/x.fst" --buffer 3M
 grep -q "bad buffer size '3M'" "$TMP/err" || fail "no message for a bad --buffer"
 expect_rc 2 $FRAGSCOPE record -o "$TMP/x.fst" -d soon
+expect_rc 2 $FRAGSCOPE record -o "$TMP/x.fst" --frobnicate
+grep -q "unknown option '--frobnicate'" "$TMP/err" || fail "unknown option not named: $(cat $TMP/err)"
+expect_rc 2 $FRAGSCOPE record -o
+grep -q "option '-o' needs a value" "$TMP/err" || fail "missing value not named: $(cat $TMP/err)"
 expect_rc 0 $FRAGSCOPE help record
 grep -q -- '--stacks' "$TMP/out" || fail "help record does not document --stacks"
 
 need_root
+# a COMMAND that cannot run fails the recording (the partial trace is still finished)
+expect_rc 1 $FRAGSCOPE record -o "$TMP/nx.fst" -- /nonexistent/command
+grep -q "cannot run '/nonexistent/command'" "$TMP/err" || fail "no message for a command that cannot run"
 # an unprivileged user gets one clear line, no libbpf memlock hint, a non-zero exit, no file
 command -v setpriv >/dev/null || skip "setpriv missing"
 chmod 755 "$TMP"
