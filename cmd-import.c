@@ -151,6 +151,9 @@ const struct cmd_desc cmd_import_desc = {
 		"sysctls) is read from this machine and marked header.source=running-kernel; the gfp flag\n"
 		"names come from the capture's own mm_page_alloc format. Drops the capture reports\n"
 		"(trace-cmd missed events, 'CPU:N [LOST N EVENTS]' lines) go into the loss counters.\n"
+		"OUT is written to a temporary file renamed into place at the end. Errors (exit 1, OUT\n"
+		"left as it was): OUT is INPUT, a --formats DIR that does not exist, no kmem format\n"
+		"found, a text INPUT with no event line at all, an unreadable trace.dat.\n"
 		"\n"
 		"Capturing with trace-cmd on this kind of VM (function tracing blocked):\n"
 		"  trace-cmd record -d --no-filter -e kmem:mm_page_alloc -e kmem:mm_page_free ... -- CMD\n",

@@ -50,4 +50,31 @@ python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["events"][
 expect_rc 0 $FRAGSCOPE export "$TMP/keep.fst" -o "$TMP/keep.csv"
 [ "$(wc -l < "$TMP/keep.csv")" = 3 ] || fail "export wrote $(wc -l < "$TMP/keep.csv") lines, not 3"
 
+# 3. bad input: one-line error naming the file, non-zero exit, no output
+expect_rc 1 $FRAGSCOPE import /etc/passwd --formats "$TMP/fmt" -o "$TMP/p.fst"
+grep -q "'/etc/passwd': line 1: .*not a text capture" "$TMP/err" || fail "import /etc/passwd: $(cat "$TMP/err")"
+[ "$(wc -l < "$TMP/err")" = 1 ] || fail "import /etc/passwd: more than one line"
+gone "$TMP/p.fst" "import /etc/passwd"
+expect_rc 1 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/nonexist" -o "$TMP/p.fst"
+grep -q "'$TMP/nonexist': No such file or directory" "$TMP/err" || fail "--formats nonexist: $(cat "$TMP/err")"
+gone "$TMP/p.fst" "import --formats nonexist"
+mkdir -p "$TMP/emptyfmt"
+expect_rc 1 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/emptyfmt" -o "$TMP/p.fst"
+grep -q "no usable kmem tracepoint format" "$TMP/err" || fail "--formats without formats: $(cat "$TMP/err")"
+gone "$TMP/p.fst" "import --formats emptyfmt"
+expect_rc 1 $FRAGSCOPE import "$G/thp-6.18.fst" --type text --formats "$TMP/fmt" -o "$TMP/p.fst"	# binary as text
+grep -q "thp-6.18.fst': line 1: .*not a text capture" "$TMP/err" || fail "binary as text: $(cat "$TMP/err")"
+gone "$TMP/p.fst" "import --type text of a binary"
+printf '\x17\x08\x44tracing6\0garbage' > "$TMP/fake.dat"	# trace.dat magic, nothing after
+expect_rc 1 $FRAGSCOPE import "$TMP/fake.dat" -o "$TMP/p.fst"
+gone "$TMP/p.fst" "import of a broken trace.dat"
+
+# 3b. a failing import or export leaves an existing OUT as it was
+echo precious > "$TMP/keep.fst"
+expect_rc 1 $FRAGSCOPE import /etc/passwd --formats "$TMP/fmt" -o "$TMP/keep.fst"
+[ "$(cat "$TMP/keep.fst")" = precious ] || fail "a failed import overwrote its output"
+expect_rc 1 $FRAGSCOPE export "$TMP/no-such.fst" -o "$TMP/keep.fst"
+[ "$(cat "$TMP/keep.fst")" = precious ] || fail "a failed export overwrote its output"
+ls -A "$TMP" | grep -q '^\.keep\.fst\.' && fail "a temporary output file was left behind"
+
 exit 0
