@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "traces/trace.h"
 #include "util/errors.h"
 #include "util/jsonw.h"
 #include "util/log.h"
+#include "util/outfile.h"
 
 enum fmt { FMT_CSV, FMT_JSONL };
 
@@ -176,9 +178,10 @@ static int run(int argc, char **argv)
 	struct trace_reader *r;
 	struct trace_event ev;
 	uint64_t rows = 0, errors = 0;
-	char eb[512];
+	char eb[512], tmp[4096];
 	FILE *f = stdout;
 	int opt, got, err, ret = 0;
+	bool aborted = false;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "f:o:", opts, NULL)) != -1) {
@@ -202,15 +205,28 @@ static int run(int argc, char **argv)
 	if (optind != argc - 1)
 		return cmd_usage_error(&cmd_export_desc, optind >= argc ? "no trace file given" : "too many arguments");
 	in = argv[optind];
+	if (out && !strcmp(out, "-"))
+		out = NULL;
+	if (out && outfile_same(in, out)) {
+		pr_err("'%s' is the input file: refusing to overwrite it", out);
+		return 1;
+	}
 	r = trace_reader_open(in, &err, eb, sizeof(eb));
 	if (!r) {
 		pr_err("%s", eb);
 		return 1;
 	}
-	if (out && strcmp(out, "-")) {
-		f = fopen(out, "w");
+	if (out) {
+		/* a temporary file renamed over OUT at the end: a failed export leaves OUT as it was */
+		int fd = outfile_tmp(out, tmp, sizeof(tmp));
+
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!f) {
-			pr_err("cannot create '%s': %s", out, strerror(errno));
+			pr_err("cannot create '%s': %s", out, strerror(fd < 0 ? -fd : errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
 			trace_reader_close(r);
 			return 1;
 		}
@@ -222,6 +238,7 @@ static int run(int argc, char **argv)
 			if (got == -ENOMEM) {
 				pr_err("'%s': %s", in, fragscope_strerror(got));
 				ret = 1;
+				aborted = true;
 				break;
 			}
 			errors++;
@@ -246,6 +263,17 @@ static int run(int argc, char **argv)
 	if (f != stdout) {
 		if (ferror(f) | (fclose(f) != 0)) {
 			pr_err("cannot write '%s': %s", out, strerror(errno));
+			unlink(tmp);
+			return 1;
+		}
+		if (aborted) {
+			unlink(tmp);	/* nothing half-written over OUT */
+			return 1;
+		}
+		/* corrupt chunks skipped (ret 1, warned above): the events that could be read are kept */
+		err = outfile_commit(tmp, out);
+		if (err) {
+			pr_err("cannot write '%s': %s", out, strerror(-err));
 			return 1;
 		}
 		return ret;

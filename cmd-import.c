@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "traces/import.h"
 #include "traces/trace.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/outfile.h"
 #include "util/parse.h"
 
 static int run(int argc, char **argv)
@@ -28,8 +30,8 @@ static int run(int argc, char **argv)
 	struct trace_import_opts o = { .sz = sizeof(o) };
 	struct trace_import_stats st;
 	const char *out = NULL;
-	char eb[512];
-	int opt, err;
+	char eb[512], tmp[4096];
+	int opt, err, fd;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "o:F:t:", opts, NULL)) != -1) {
@@ -74,8 +76,33 @@ static int run(int argc, char **argv)
 		return cmd_usage_error(&cmd_import_desc, optind >= argc ? "no input file given" : "too many arguments");
 	if (!out)
 		return cmd_usage_error(&cmd_import_desc, "no output file given (-o OUT.fst)");
-	err = trace_import(argv[optind], out, &o, &st, eb, sizeof(eb));
+	if (outfile_same(argv[optind], out)) {
+		pr_err("'%s' is the input file: refusing to overwrite it", out);
+		return 1;
+	}
+	/* written to a temporary file renamed over OUT at the end: a failed import leaves OUT as it was */
+	fd = outfile_tmp(out, tmp, sizeof(tmp));
+	if (fd < 0) {
+		pr_err("cannot create '%s': %s", out, strerror(-fd));
+		return 1;
+	}
+	close(fd);
+	err = trace_import(argv[optind], tmp, &o, &st, eb, sizeof(eb));
+	if (!err) {
+		err = outfile_commit(tmp, out);
+		if (err)
+			snprintf(eb, sizeof(eb), "cannot write '%s': %s", out, strerror(-err));
+	}
 	if (err) {
+		char *t = strstr(eb, tmp);
+
+		unlink(tmp);
+		if (t) {	/* name OUT, not the temporary file */
+			char rest[sizeof(eb)];
+
+			snprintf(rest, sizeof(rest), "%s", t + strlen(tmp));
+			snprintf(t, sizeof(eb) - (size_t)(t - eb), "%s%s", out, rest);
+		}
 		pr_err("%s", eb[0] ? eb : fragscope_strerror(err));
 		return 1;
 	}
@@ -124,6 +151,9 @@ const struct cmd_desc cmd_import_desc = {
 		"sysctls) is read from this machine and marked header.source=running-kernel; the gfp flag\n"
 		"names come from the capture's own mm_page_alloc format. Drops the capture reports\n"
 		"(trace-cmd missed events, 'CPU:N [LOST N EVENTS]' lines) go into the loss counters.\n"
+		"OUT is written to a temporary file renamed into place at the end. Errors (exit 1, OUT\n"
+		"left as it was): OUT is INPUT, a --formats DIR that does not exist, no kmem format\n"
+		"found, a text INPUT with no event line at all, an unreadable trace.dat.\n"
 		"\n"
 		"Capturing with trace-cmd on this kind of VM (function tracing blocked):\n"
 		"  trace-cmd record -d --no-filter -e kmem:mm_page_alloc -e kmem:mm_page_free ... -- CMD\n",

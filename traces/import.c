@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <trace-cmd.h>
@@ -964,7 +965,25 @@ static int import_text(struct importer *im)
 			text_kind_of(&c, kn);
 	}
 	ak = text_kind_of(&c, "mm_page_alloc");
-	err = imp_header(im, "import-tracefs-text",
+	if (im->opts->formats_dir) {
+		struct stat sb;
+
+		if (stat(im->opts->formats_dir, &sb) != 0)
+			err = imp_err(im, -errno, "--formats '%s': %s", im->opts->formats_dir, strerror(errno));
+		else if (!S_ISDIR(sb.st_mode))
+			err = imp_err(im, -ENOTDIR, "--formats '%s': %s", im->opts->formats_dir, strerror(ENOTDIR));
+	}
+	if (!err) {
+		bool any = false;
+
+		for (int i = 0; i < c.nr_kinds; i++)
+			any |= c.kinds[i].usable;
+		if (!any)	/* then not one event line could be decoded */
+			err = imp_err(im, FS_ERRNO__BAD_FORMAT_FILE, "'%s': no usable kmem tracepoint format: %s",
+				      im->in, ak && ak->why[0] ? ak->why : "none found");
+	}
+	if (!err)
+		err = imp_header(im, "import-tracefs-text",
 			 ak && ak->usable ? tep_find_event_by_name(c.tep, "kmem", "mm_page_alloc") : NULL, 0);
 	if (!err)
 		err = imp_open_writer(im);
@@ -976,6 +995,10 @@ static int import_text(struct importer *im)
 	}
 	if (!err && ferror(f))
 		err = imp_err(im, -EIO, "cannot read '%s'", im->in);
+	/* lines, and not one of them an event line: this is not a tracefs text capture */
+	if (!err && im->stats->bad_lines && !im->stats->events && !im->stats->other_events)
+		err = imp_err(im, -EINVAL, "%s (and no line of it is a tracefs event line: not a text capture)",
+			      im->stats->first_bad);
 	if (!err)
 		err = imp_finish(im);
 	free(line);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -631,6 +632,156 @@ static struct tep_print_arg *find_flags(struct tep_print_arg *a, const char *fie
 	return NULL;
 }
 
+/*
+ * A C integer constant expression as a tracepoint format writes a __print_flags value, e.g. 6.1's
+ * "0x100u" or "(( gfp_t)0x100u)", 6.12's "(( gfp_t)((((1UL))) << (8)))", or the decimal string
+ * libtraceevent leaves after evaluating an operator. Integer literals with u/l/ul/ull suffixes,
+ * casts "(type)" (skipped), unary ~ - + !, binary * / % + - << >> & ^ |, parentheses.
+ */
+struct cexpr {
+	const char *p;
+	bool bad;
+};
+
+static void cx_ws(struct cexpr *c)
+{
+	while (isspace((unsigned char)*c->p))
+		c->p++;
+}
+
+static uint64_t cx_binary(struct cexpr *c, int level);
+
+/* "(" already seen: is what follows a type name list and ")" (a cast)? Advances past it if so. */
+static bool cx_cast(struct cexpr *c)
+{
+	const char *q = c->p;
+	bool word = false;
+
+	for (;;) {
+		while (isspace((unsigned char)*q))
+			q++;
+		if (isalpha((unsigned char)*q) || *q == '_') {
+			while (isalnum((unsigned char)*q) || *q == '_')
+				q++;
+			word = true;
+		} else if (*q == '*') {
+			q++;
+		} else {
+			break;
+		}
+	}
+	if (!word || *q != ')')
+		return false;
+	c->p = q + 1;
+	return true;
+}
+
+static uint64_t cx_unary(struct cexpr *c, int depth)
+{
+	uint64_t v;
+	char *end;
+
+	cx_ws(c);
+	if (depth > 64) {
+		c->bad = true;
+		return 0;
+	}
+	switch (*c->p) {
+	case '~': c->p++; return ~cx_unary(c, depth + 1);
+	case '-': c->p++; return -cx_unary(c, depth + 1);
+	case '+': c->p++; return cx_unary(c, depth + 1);
+	case '!': c->p++; return !cx_unary(c, depth + 1);
+	case '(':
+		c->p++;
+		if (cx_cast(c))
+			return cx_unary(c, depth + 1);
+		v = cx_binary(c, 0);
+		cx_ws(c);
+		if (*c->p != ')')
+			c->bad = true;
+		else
+			c->p++;
+		return v;
+	default:
+		break;
+	}
+	if (!isdigit((unsigned char)*c->p)) {
+		c->bad = true;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(c->p, &end, 0);
+	if (errno || end == c->p)
+		c->bad = true;
+	c->p = end;
+	while (*c->p == 'u' || *c->p == 'U' || *c->p == 'l' || *c->p == 'L')
+		c->p++;
+	if (isalnum((unsigned char)*c->p) || *c->p == '_')
+		c->bad = true;	/* e.g. "0x10q" or an identifier glued to a number */
+	return v;
+}
+
+/* Precedence climbing over C's binary operators, loosest (level 0: |) to tightest (*). */
+static uint64_t cx_binary(struct cexpr *c, int level)
+{
+	static const char *const ops[][3] = {
+		{ "|" }, { "^" }, { "&" }, { "<<", ">>" }, { "+", "-" }, { "*", "/", "%" },
+	};
+	uint64_t l;
+
+	if (level == 6)
+		return cx_unary(c, 0);
+	l = cx_binary(c, level + 1);
+	for (;;) {
+		const char *op = NULL;
+		uint64_t r;
+
+		cx_ws(c);
+		for (int i = 0; i < 3 && ops[level][i]; i++) {
+			size_t n = strlen(ops[level][i]);
+
+			/* "|" must not take "||", "&" not "&&", "<<" not "<=" etc. */
+			if (!strncmp(c->p, ops[level][i], n) &&
+			    !(n == 1 && (c->p[1] == c->p[0] || c->p[1] == '='))) {
+				op = ops[level][i];
+				break;
+			}
+		}
+		if (!op || c->bad)
+			return l;
+		c->p += strlen(op);
+		r = cx_binary(c, level + 1);
+		switch (op[0]) {
+		case '|': l |= r; break;
+		case '^': l ^= r; break;
+		case '&': l &= r; break;
+		case '<': l = r < 64 ? l << r : 0; break;
+		case '>': l = r < 64 ? l >> r : 0; break;
+		case '+': l += r; break;
+		case '-': l -= r; break;
+		case '*': l *= r; break;
+		case '/': if (r) l /= r; else c->bad = true; break;
+		case '%': if (r) l %= r; else c->bad = true; break;
+		default: c->bad = true; break;
+		}
+	}
+}
+
+int trace_parse_c_const(const char *s, uint64_t *v)
+{
+	struct cexpr c = { .p = s };
+	uint64_t x;
+
+	if (!s)
+		return -EINVAL;
+	x = cx_binary(&c, 0);
+	cx_ws(&c);
+	if (c.bad || *c.p)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
 int trace_format_gfp_flags_event(struct trace_header *h, struct tep_event *ev)
 {
 	struct tep_print_arg *a = ev ? find_flags(ev->print_fmt.args, "gfp_flags", 0) : NULL;
@@ -645,13 +796,11 @@ int trace_format_gfp_flags_event(struct trace_header *h, struct tep_event *ev)
 	if (!tab)
 		return -ENOMEM;
 	for (struct tep_print_flag_sym *f = a->flags.flags; f; f = f->next) {
-		unsigned long long v;
-		char *end;
+		uint64_t v;
 
 		if (!f->value || !f->str)
 			continue;
-		v = strtoull(f->value, &end, 0);
-		if (*end || !v)
+		if (trace_parse_c_const(f->value, &v) || !v)
 			continue;	/* the { 0, NULL } terminator, or a value that did not evaluate */
 		tab[i].mask = v;
 		snprintf(tab[i].name, sizeof(tab[i].name), "%s", f->str);

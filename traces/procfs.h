@@ -43,6 +43,11 @@ int trace_procfs_pagetypeinfo_snapshot_text(const struct trace_header *h, const 
  * line into h->kv. Files that do not exist are left out. */
 int trace_procfs_sysctls(struct trace_header *h, const char *root);
 
+/* Evaluates a C integer constant expression as tracepoint formats write them: literals with u/l/
+ * ul/ull suffixes ("0x100u"), casts ("(( gfp_t)0x100u)", "(__force gfp_t)"), shifts, | & ^ ~ + - and
+ * parentheses. 0, or -EINVAL if s is not such an expression. */
+int trace_parse_c_const(const char *s, uint64_t *v);
+
 /* The gfp_flags __print_flags table of a tracepoint format (the text of events/kmem/mm_page_alloc/
  * format), through libtraceevent, which evaluates the kernel's constant expressions. Replaces
  * h->gfp_flags. FS_ERRNO__BAD_FORMAT_FILE if the text has no such table. */

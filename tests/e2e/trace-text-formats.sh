@@ -66,11 +66,16 @@ python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["lost_tota
 $FRAGSCOPE import - --formats "$TMP/fmt" -o "$TMP/stdin.fst" < "$TMP/trace.txt" >/dev/null 2>&1 || fail "import from stdin failed"
 expect_rc 0 $FRAGSCOPE export "$TMP/stdin.fst" -f jsonl
 [ "$(wc -l < "$TMP/out")" = 4 ] || fail "import from stdin: $(wc -l < "$TMP/out") events"
-# no formats for the events: they are skipped, with a warning
+# no formats for any kmem event: nothing could be decoded, an error naming what is missing
 mkdir -p "$TMP/empty"
-expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/empty" -o "$TMP/e.fst"
-grep -q "no format file for 'kmem:mm_page_alloc'" "$TMP/err" || fail "no warning for missing formats: $(cat "$TMP/err")"
-grep -q "0 events" "$TMP/out" || fail "events imported without formats"
+expect_rc 1 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/empty" -o "$TMP/e.fst"
+grep -q "no format file for 'kmem:mm_page_alloc'" "$TMP/err" || fail "no error for missing formats: $(cat "$TMP/err")"
+[ ! -e "$TMP/e.fst" ] || fail "an import without formats left its output behind"
+# formats for some events only: those are imported, the others skipped with a warning
+mkdir -p "$TMP/some/kmem/mm_page_free" && cp "$TMP/fmt/kmem/mm_page_free/format" "$TMP/some/kmem/mm_page_free/"
+expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/some" -o "$TMP/e.fst"
+grep -q "no format file for 'kmem:mm_page_alloc'" "$TMP/err" || fail "no warning for a missing format: $(cat "$TMP/err")"
+grep -q ": 2 events, mm_page_free 2;" "$TMP/out" || fail "not the 2 mm_page_free events: $(cat "$TMP/out")"
 # mangled lines (bytes changed, cut, stretched) are counted as bad lines, never a crash
 python3 - "$TMP/trace.txt" "$TMP/mangled.txt" <<'PY'
 import random, sys

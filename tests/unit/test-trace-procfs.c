@@ -205,6 +205,138 @@ static void test_gfp_flags_from_format(void **state)
 	trace_header_release(&h);
 }
 
+/* events/kmem/mm_page_alloc/format of Debian's 6.1 (x86_64, no KASAN_HW_TAGS): the print fmt is
+ * the preprocessor expansion of include/trace/events/mmflags.h show_gfp_flags() with 6.1's
+ * include/linux/gfp_types.h, where single flags are "(( gfp_t)0x100u)" literals with a u suffix. */
+static const char format_6_1[] =
+	"name: mm_page_alloc\n"
+	"ID: 1\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"\tfield:unsigned long pfn;\toffset:8;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned int order;\toffset:16;\tsize:4;\tsigned:0;\n"
+	"\tfield:unsigned long gfp_flags;\toffset:24;\tsize:8;\tsigned:0;\n"
+	"\tfield:int migratetype;\toffset:32;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"print fmt: \"page=%p pfn=0x%lx order=%d migratetype=%d gfp_flags=%s\", REC->pfn != -1UL ? (("
+	"(struct page *)vmemmap_base) + (REC->pfn)) : ((void *)0), REC->pfn != -1UL ? REC->pfn : 0,"
+	" REC->order, REC->migratetype, (REC->gfp_flags) ? __print_flags(REC->gfp_flags, \"|\", {( un"
+	"signed long)(((((((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u) | (( gfp_t"
+	")0x100000u)) | (( gfp_t)0x02u)) | (( gfp_t)0x08u) | (( gfp_t)0) | (( gfp_t)0)) | (( gfp_t)"
+	"0x40000u) | (( gfp_t)0x80000u) | (( gfp_t)0x2000u)) & ~(( gfp_t)(0x400u|0x800u))) | (( gfp"
+	"_t)0x400u)), \"GFP_TRANSHUGE\"}, "
+	"{( unsigned long)((((((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u) | (( g"
+	"fp_t)0x100000u)) | (( gfp_t)0x02u)) | (( gfp_t)0x08u) | (( gfp_t)0) | (( gfp_t)0)) | (( gf"
+	"p_t)0x40000u) | (( gfp_t)0x80000u) | (( gfp_t)0x2000u)) & ~(( gfp_t)(0x400u|0x800u))), \"GF"
+	"P_TRANSHUGE_LIGHT\"}, "
+	"{( unsigned long)((((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u) | (( gfp"
+	"_t)0x100000u)) | (( gfp_t)0x02u)) | (( gfp_t)0x08u) | (( gfp_t)0) | (( gfp_t)0)), \"GFP_HIG"
+	"HUSER_MOVABLE\"}, "
+	"{( unsigned long)(((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u) | (( gfp_"
+	"t)0x100000u)) | (( gfp_t)0x02u)), \"GFP_HIGHUSER\"}, "
+	"{( unsigned long)((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u) | (( gfp_t"
+	")0x100000u)), \"GFP_USER\"}, "
+	"{( unsigned long)(((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u)) | (( gfp"
+	"_t)0x400000u)), \"GFP_KERNEL_ACCOUNT\"}, "
+	"{( unsigned long)((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u) | (( gfp_t)0x80u)), \"GFP_KER"
+	"NEL\"}, "
+	"{( unsigned long)((( gfp_t)(0x400u|0x800u)) | (( gfp_t)0x40u)), \"GFP_NOFS\"}, "
+	"{( unsigned long)((( gfp_t)0x20u)|(( gfp_t)0x200u)|(( gfp_t)0x800u)), \"GFP_ATOMIC\"}, "
+	"{( unsigned long)((( gfp_t)(0x400u|0x800u))), \"GFP_NOIO\"}, "
+	"{( unsigned long)((( gfp_t)0x800u)), \"GFP_NOWAIT\"}, "
+	"{( unsigned long)(( gfp_t)0x01u), \"GFP_DMA\"}, "
+	"{( unsigned long)(( gfp_t)0x02u), \"__GFP_HIGHMEM\"}, "
+	"{( unsigned long)(( gfp_t)0x04u), \"GFP_DMA32\"}, "
+	"{( unsigned long)(( gfp_t)0x20u), \"__GFP_HIGH\"}, "
+	"{( unsigned long)(( gfp_t)0x200u), \"__GFP_ATOMIC\"}, "
+	"{( unsigned long)(( gfp_t)0x40u), \"__GFP_IO\"}, "
+	"{( unsigned long)(( gfp_t)0x80u), \"__GFP_FS\"}, "
+	"{( unsigned long)(( gfp_t)0x2000u), \"__GFP_NOWARN\"}, "
+	"{( unsigned long)(( gfp_t)0x4000u), \"__GFP_RETRY_MAYFAIL\"}, "
+	"{( unsigned long)(( gfp_t)0x8000u), \"__GFP_NOFAIL\"}, "
+	"{( unsigned long)(( gfp_t)0x10000u), \"__GFP_NORETRY\"}, "
+	"{( unsigned long)(( gfp_t)0x40000u), \"__GFP_COMP\"}, "
+	"{( unsigned long)(( gfp_t)0x100u), \"__GFP_ZERO\"}, "
+	"{( unsigned long)(( gfp_t)0x80000u), \"__GFP_NOMEMALLOC\"}, "
+	"{( unsigned long)(( gfp_t)0x20000u), \"__GFP_MEMALLOC\"}, "
+	"{( unsigned long)(( gfp_t)0x100000u), \"__GFP_HARDWALL\"}, "
+	"{( unsigned long)(( gfp_t)0x200000u), \"__GFP_THISNODE\"}, "
+	"{( unsigned long)(( gfp_t)0x10u), \"__GFP_RECLAIMABLE\"}, "
+	"{( unsigned long)(( gfp_t)0x08u), \"__GFP_MOVABLE\"}, "
+	"{( unsigned long)(( gfp_t)0x400000u), \"__GFP_ACCOUNT\"}, "
+	"{( unsigned long)(( gfp_t)0x1000u), \"__GFP_WRITE\"}, "
+	"{( unsigned long)(( gfp_t)(0x400u|0x800u)), \"__GFP_RECLAIM\"}, "
+	"{( unsigned long)(( gfp_t)0x400u), \"__GFP_DIRECT_RECLAIM\"}, "
+	"{( unsigned long)(( gfp_t)0x800u), \"__GFP_KSWAPD_RECLAIM\"}, "
+	"{( unsigned long)(( gfp_t)0x800000u), \"__GFP_ZEROTAGS\"} ) : \"none\"\n";
+
+static void test_gfp_flags_6_1_format(void **state)
+{
+	static const struct { const char *name; uint64_t mask; } want[] = {
+		{ "GFP_TRANSHUGE", 0x1c24ca }, { "GFP_HIGHUSER_MOVABLE", 0x100cca },
+		{ "GFP_KERNEL", 0xcc0 }, { "GFP_ATOMIC", 0xa20 }, { "GFP_NOWAIT", 0x800 },
+		{ "GFP_DMA", 0x1 }, { "__GFP_HIGHMEM", 0x2 }, { "GFP_DMA32", 0x4 },
+		{ "__GFP_ATOMIC", 0x200 }, { "__GFP_IO", 0x40 }, { "__GFP_FS", 0x80 },
+		{ "__GFP_NOWARN", 0x2000 }, { "__GFP_COMP", 0x40000 }, { "__GFP_ZERO", 0x100 },
+		{ "__GFP_HARDWALL", 0x100000 }, { "__GFP_MOVABLE", 0x8 }, { "__GFP_ACCOUNT", 0x400000 },
+		{ "__GFP_RECLAIM", 0xc00 }, { "__GFP_DIRECT_RECLAIM", 0x400 },
+		{ "__GFP_KSWAPD_RECLAIM", 0x800 }, { "__GFP_ZEROTAGS", 0x800000 },
+	};
+	struct trace_header h = { 0 };
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(trace_format_gfp_flags(&h, format_6_1, strlen(format_6_1)), 0);
+	/* all 36 entries of __def_gfpflag_names (none is 0 on this config) */
+	assert_int_equal(h.nr_gfp_flags, 36);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint32_t j;
+
+		for (j = 0; j < h.nr_gfp_flags; j++)
+			if (!strcmp(h.gfp_flags[j].name, want[i].name))
+				break;
+		assert_true(j < h.nr_gfp_flags);
+		assert_true(h.gfp_flags[j].mask == want[i].mask);
+	}
+	/* what `stat` printed as GFP_HIGHUSER_MOVABLE|0x40100 with the truncated table */
+	trace_header_gfp_str(&h, 0x100cca | 0x40100, buf, sizeof(buf));
+	assert_string_equal(buf, "GFP_HIGHUSER_MOVABLE|__GFP_COMP|__GFP_ZERO");
+	trace_header_gfp_str(&h, 0x2800, buf, sizeof(buf));
+	assert_string_equal(buf, "GFP_NOWAIT|__GFP_NOWARN");
+	trace_header_release(&h);
+}
+
+static void test_parse_c_const(void **state)
+{
+	static const struct { const char *s; uint64_t v; } ok[] = {
+		{ "0x100u", 0x100 }, { "0x100U", 0x100 }, { "256", 256 }, { "0x10ul", 0x10 },
+		{ "0x10ULL", 0x10 }, { "8l", 8 }, { "(( gfp_t)0x100u)", 0x100 },
+		{ "((__force gfp_t)0x100u)", 0x100 }, { "(unsigned long)(( gfp_t)0x20u)", 0x20 },
+		{ "(( gfp_t)((((1UL))) << (8)))", 0x100 }, { "(1UL) << 22", 0x400000 },
+		{ "(( gfp_t)(0x400u|0x800u))", 0xc00 }, { "((0x1u | 0x2u) & ~(( gfp_t)0x1u))", 0x2 },
+		{ " 0x40u + 0x4u ", 0x44 }, { "1 << 3 | 1", 9 }, { "010", 8 }, { "-1", UINT64_MAX },
+	};
+	static const char *const bad[] = {
+		"", "u", "0x10q", "(gfp_t)", "1 <<", "(1", "1)", "gfp", "1 || 2", "1 / 0", "0x",
+	};
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 12345;
+		if (trace_parse_c_const(ok[i].s, &v) != 0 || v != ok[i].v)
+			fail_msg("'%s' gave %#llx, want %#llx", ok[i].s, (unsigned long long)v,
+				 (unsigned long long)ok[i].v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (trace_parse_c_const(bad[i], &v) != -EINVAL)
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 static void test_running_machine(void **state)
 {
 	struct trace_header h = { 0 };
@@ -236,6 +368,8 @@ int main(void)
 		cmocka_unit_test(test_zoneinfo),
 		cmocka_unit_test(test_pagetypeinfo),
 		cmocka_unit_test(test_gfp_flags_from_format),
+		cmocka_unit_test(test_gfp_flags_6_1_format),
+		cmocka_unit_test(test_parse_c_const),
 		cmocka_unit_test(test_running_machine),
 	};
 
