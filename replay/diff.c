@@ -365,8 +365,12 @@ int replay_diff_traces(struct trace_reader *ra, struct trace_reader *rb, const c
 		ga = trace_reader_next(ra, &ea);
 		gb = trace_reader_next(rb, &eb);
 		if (ga < 0 || gb < 0) {
-			snprintf(errbuf, len, "'%s': %s", ga < 0 ? na : nb,
-				 trace_reader_status(ga < 0 ? ra : rb)->first_problem);
+			const char *problem = trace_reader_status(ga < 0 ? ra : rb)->first_problem;
+
+			if (problem[0])		/* names the file */
+				snprintf(errbuf, len, "%s", problem);
+			else
+				snprintf(errbuf, len, "'%s': read error", ga < 0 ? na : nb);
 			replay_stat_free(sa);
 			replay_stat_free(sb);
 			return -1;
