@@ -219,7 +219,14 @@ static void resync(struct replay *r, enum replay_cause c, uint64_t pfn, int orde
 	if (r->cur && r->cur->ts_ns <= r->snap_end_ts && c != RC_OUTSIDE)
 		c = RC_SNAPSHOT_RACE;
 	r->res.resyncs[c]++;
-	logf_entry(r, (int)c, pfn, order, "%s: %s", what, buddy_last_error(r->m));
+	{
+		const char *why = buddy_last_error(r->m);
+
+		if (why && *why)
+			logf_entry(r, (int)c, pfn, order, "%s: %s", what, why);
+		else	/* the model raised no error (e.g. a silent pcp take): no empty ": " */
+			logf_entry(r, (int)c, pfn, order, "%s (pfn 0x%" PRIx64 " order %d)", what, pfn, order);
+	}
 }
 
 static int role_of(struct replay *r, int kernel_mt)
@@ -456,8 +463,9 @@ static int seed(struct replay *r, const struct trace_snapshot *s, char *errbuf, 
 	int err;
 
 	if (!s || !(s->flags & TRACE_SNAPF_FREE_BLOCKS)) {
-		snprintf(errbuf, len, "the trace has no start snapshot with free blocks: replay needs one "
-			 "(record with fragscope record, or import with a snapshot)");
+		snprintf(errbuf, len, "the trace has no start snapshot with free blocks, which replay seeds the "
+			 "model from (imports carry at most a counts-only end snapshot): record the trace with "
+			 "'fragscope record' or 'fragscope lab run'");
 		return FS_ERRNO__NO_SNAPSHOT;
 	}
 	for (uint32_t z = 0; z < s->nr_pageblock_zones; z++) {
