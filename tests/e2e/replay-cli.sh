@@ -33,6 +33,16 @@ grep -q '"model_failed":0' "$TMP/out" || fail "simulate with pageblock_order=10 
 expect_rc 0 "$FRAGSCOPE" diff "$LAB" --profile linux-6.12 --profile linux-6.18
 grep -q "takes compared" "$TMP/out" || fail "diff of two profiles printed no comparison"
 expect_rc 2 "$FRAGSCOPE" diff "$LAB" --profile linux-6.12 --profile nosuch
+# two profiles in simulate mode compare the two simulations allocation by allocation
+FRAG=$ROOT/traces/golden/lab-6.12-256M-fragment.fst
+expect_rc 1 "$FRAGSCOPE" diff "$FRAG" --mode simulate --profile linux-6.1 --profile linux-6.12
+grep -q "^first divergence at event #" "$TMP/out" || fail "simulate diff: no first divergence"
+grep -q "no divergence" "$TMP/out" && fail "simulate diff: claims agreement"
+n=$(sed -n 's/^allocations compared \([0-9]*\):.*/\1/p' "$TMP/out")
+[ -n "$n" ] && [ "$n" -gt 1000 ] || fail "simulate diff compared '$n' allocations"
+grep -q "^fallbacks (claims and steals): linux-6.1 [0-9]*, linux-6.12 [0-9]*" "$TMP/out" || fail "simulate diff: no fallback counts"
+expect_rc 0 "$FRAGSCOPE" diff "$FRAG" --mode simulate --profile linux-6.12 --profile linux-6.12
+grep -q "^allocations compared $n: same placement $n, same decision $n" "$TMP/out" || fail "a profile differs from itself"
 expect_rc 2 "$FRAGSCOPE" diff "$LAB" "$LAB" "$LAB"
 # numeric options are checked; unknown options and missing values are named in one line
 for args in "replay --until abc" "replay --until -1" "replay --check-every abc" "replay -v --max-log -3" \
