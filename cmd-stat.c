@@ -142,7 +142,8 @@ const struct cmd_desc cmd_stat_desc = {
 	"the trace has stacks. Then the buddy-level events (takes, pcp drains, batched frees) and the\n"
 	"extfrag matrix: requested type x fallback type x ownership change, with the classes of Mel\n"
 	"Gorman's trace-pagealloc-postprocess.pl (fragmenting: fallback order < pageblock order;\n"
-	"severe: fragmenting at fallback order <= 3; moderate: the rest).\n"
+	"severe: fragmenting at fallback order <= 3; moderate: the rest), and with stacks the\n"
+	"fallbacks (steals/claims) by caller: events, fragmenting, severe, change_ownership.\n"
 	"When the trace has a start snapshot, a follow-mode replay adds the model's state over time:\n"
 	"pageblocks per type, mixed pageblocks (holding pages allocated in the trace as another type),\n"
 	"the largest free order, and at the end the kernel's unusable-free-space and fragmentation\n"
@@ -150,7 +151,7 @@ const struct cmd_desc cmd_stat_desc = {
 	"\n"
 	"Options:\n"
 	"  --json          machine-readable output\n"
-	"  --callers N     callers to list (default 20)\n"
+	"  --callers N     callers to list, per table (default 20)\n"
 	"  --samples N     model state samples over the trace (default 16; 0: none)\n"
 	"  --no-model      skip the replay (event statistics only)\n"
 	"  --profile NAME  allocator profile for the replay (default: from the trace's kernel)\n",
