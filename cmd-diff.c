@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd-args.h"
 #include "replay/diff.h"
 #include "replay/engine.h"
 #include "traces/trace.h"
@@ -28,11 +29,14 @@ static int run(int argc, char **argv)
 	int c, err, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (nr_profiles == 2)
 				return cmd_usage_error(&cmd_diff_desc, "at most two --profile options");
+			if (cmd_check_profile(&cmd_diff_desc, optarg))
+				return 2;
 			profiles[nr_profiles++] = optarg;
 			break;
 		case 'm':
@@ -48,7 +52,7 @@ static int run(int argc, char **argv)
 			printf("\n%s", cmd_diff_desc.help);
 			return cmd_finish_stdout() ? 2 : 0;
 		default:
-			return cmd_usage_error(&cmd_diff_desc, "unknown option");
+			return cmd_bad_option(&cmd_diff_desc, c, argv, opts);
 		}
 	}
 	if (optind != argc - 1 && optind != argc - 2)

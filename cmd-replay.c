@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd-args.h"
 #include "replay/engine.h"
 #include "replay/run.h"
 #include "traces/trace.h"
@@ -14,6 +15,7 @@
 #include "util/log.h"
 
 #define MAX_SETTINGS 32
+#define REPLAY_MAX_LOG 10000000	/* --max-log: entries are kept in memory */
 
 /* "name=value" -> setting; 0 or -EINVAL */
 static int parse_setting(char *arg, struct replay_setting *s)
@@ -50,12 +52,16 @@ static int run(int argc, char **argv)
 	struct replay *r = NULL;
 	char errbuf[512];
 	const char *path;
+	uint64_t v;
 	int c, err, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
+			if (cmd_check_profile(&cmd_replay_desc, optarg))
+				return 2;
 			o.profile = optarg;
 			break;
 		case 'm':
@@ -74,13 +80,16 @@ static int run(int argc, char **argv)
 			break;
 		case 'C':
 			o.check = true;
-			o.check_every = strtoull(optarg, NULL, 0);
+			if (cmd_opt_u64(&cmd_replay_desc, "check-every", optarg, 1, UINT64_MAX, &o.check_every))
+				return 2;
 			break;
 		case 'v':
 			verbose = true;
 			break;
 		case 'L':
-			o.max_log = (unsigned)strtoul(optarg, NULL, 0);
+			if (cmd_opt_u64(&cmd_replay_desc, "max-log", optarg, 1, REPLAY_MAX_LOG, &v))
+				return 2;
+			o.max_log = (unsigned)v;
 			break;
 		case 's':
 			if (o.nr_settings == MAX_SETTINGS)
@@ -90,14 +99,16 @@ static int run(int argc, char **argv)
 			o.nr_settings++;
 			break;
 		case 'u':
-			o.stop_at = strtoull(optarg, NULL, 0);
+			/* stop_at 0 means "never"; the run feeds REPLAY_WINDOW events past it */
+			if (cmd_opt_u64(&cmd_replay_desc, "until", optarg, 1, UINT64_MAX - REPLAY_WINDOW, &o.stop_at))
+				return 2;
 			break;
 		case 'h':
 			cmd_print_usage(&cmd_replay_desc, stdout);
 			printf("\n%s", cmd_replay_desc.help);
 			return cmd_finish_stdout();
 		default:
-			return cmd_usage_error(&cmd_replay_desc, "unknown option");
+			return cmd_bad_option(&cmd_replay_desc, c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
@@ -110,7 +121,7 @@ static int run(int argc, char **argv)
 	path = argv[optind];
 	rd = trace_reader_open(path, &err, errbuf, sizeof(errbuf));
 	if (!rd) {
-		pr_err("%s", errbuf);
+		pr_err("%s", errbuf);	/* errbuf names the file */
 		return 1;
 	}
 	if (trace_reader_loss(rd) && trace_reader_loss(rd)->total)
@@ -118,13 +129,14 @@ static int run(int argc, char **argv)
 			(unsigned long long)trace_reader_loss(rd)->total);
 	err = replay_run_reader(rd, &o, &r, errbuf, sizeof(errbuf));
 	if (err) {
-		pr_err("'%s': %s", path, errbuf);
+		pr_err("'%s': %s", path, cmd_strip_path(errbuf, path));
 		trace_reader_close(rd);
 		return 1;
 	}
 	if (trace_reader_status(rd)->truncated || trace_reader_status(rd)->corrupt_chunks)
 		pr_warn("'%s' is %s: replayed up to its last whole chunk (%s)", path,
-			trace_reader_status(rd)->truncated ? "truncated" : "damaged", trace_reader_status(rd)->first_problem);
+			trace_reader_status(rd)->truncated ? "truncated" : "damaged",
+			cmd_strip_path(trace_reader_status(rd)->first_problem, path));
 	if (json) {
 		struct jsonw *w = jsonw_new(stdout);
 

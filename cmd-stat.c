@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd-args.h"
 #include "replay/replay.h"
 #include "replay/run.h"
 #include "traces/trace.h"
@@ -37,24 +38,32 @@ static int run(int argc, char **argv)
 	struct replay_stat *st;
 	struct trace_event ev;
 	char errbuf[512];
+	uint64_t v;
 	int c, err, rc = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'c':
-			callers = (unsigned)strtoul(optarg, NULL, 10);
+			if (cmd_opt_u64(&cmd_stat_desc, "callers", optarg, 1, 100000, &v))
+				return 2;
+			callers = (unsigned)v;
 			break;
 		case 's':
-			samples = (unsigned)strtoul(optarg, NULL, 10);
+			if (cmd_opt_u64(&cmd_stat_desc, "samples", optarg, 0, 100000, &v))
+				return 2;
+			samples = (unsigned)v;
 			break;
 		case 'n':
 			model = false;
 			break;
 		case 'p':
+			if (cmd_check_profile(&cmd_stat_desc, optarg))
+				return 2;
 			profile = optarg;
 			break;
 		case 'h':
@@ -62,7 +71,7 @@ static int run(int argc, char **argv)
 			printf("\n%s", cmd_stat_desc.help);
 			return cmd_finish_stdout();
 		default:
-			return cmd_usage_error(&cmd_stat_desc, "unknown option");
+			return cmd_bad_option(&cmd_stat_desc, c, argv, opts);
 		}
 	}
 	if (optind != argc - 1)
@@ -89,8 +98,10 @@ static int run(int argc, char **argv)
 		}
 	}
 	if (err < 0) {
-		pr_err("'%s': %s", path, trace_reader_status(rd)->first_problem[0] ?
-		       trace_reader_status(rd)->first_problem : "read error");
+		if (trace_reader_status(rd)->first_problem[0])	/* names the file */
+			pr_err("%s", trace_reader_status(rd)->first_problem);
+		else
+			pr_err("'%s': read error", path);
 		rc = 1;
 		goto out;
 	}
@@ -131,7 +142,8 @@ const struct cmd_desc cmd_stat_desc = {
 	"the trace has stacks. Then the buddy-level events (takes, pcp drains, batched frees) and the\n"
 	"extfrag matrix: requested type x fallback type x ownership change, with the classes of Mel\n"
 	"Gorman's trace-pagealloc-postprocess.pl (fragmenting: fallback order < pageblock order;\n"
-	"severe: fragmenting at fallback order <= 3; moderate: the rest).\n"
+	"severe: fragmenting at fallback order <= 3; moderate: the rest), and with stacks the\n"
+	"fallbacks (steals/claims) by caller: events, fragmenting, severe, change_ownership.\n"
 	"When the trace has a start snapshot, a follow-mode replay adds the model's state over time:\n"
 	"pageblocks per type, mixed pageblocks (holding pages allocated in the trace as another type),\n"
 	"the largest free order, and at the end the kernel's unusable-free-space and fragmentation\n"
@@ -139,8 +151,8 @@ const struct cmd_desc cmd_stat_desc = {
 	"\n"
 	"Options:\n"
 	"  --json          machine-readable output\n"
-	"  --callers N     callers to list (default 20)\n"
-	"  --samples N     model state samples over the trace (default 16)\n"
+	"  --callers N     callers to list, per table (default 20)\n"
+	"  --samples N     model state samples over the trace (default 16; 0: none)\n"
 	"  --no-model      skip the replay (event statistics only)\n"
 	"  --profile NAME  allocator profile for the replay (default: from the trace's kernel)\n",
 };

@@ -209,6 +209,7 @@ struct take_fifo {
 struct two {
 	struct take_fifo q;
 	uint64_t compared, same_place, same_decision;
+	uint64_t fallbacks_a, fallbacks_b, failed_a, failed_b;
 	bool found;
 	struct replay_take_record a, b;
 };
@@ -257,6 +258,10 @@ static void on_take_b(void *ctx, const struct replay_take_record *t)
 	decide = a.m_path == t->m_path && a.m_fb_mt == t->m_fb_mt && a.m_fb_order == t->m_fb_order &&
 		 a.m_own == t->m_own;
 	w->compared++;
+	w->fallbacks_a += a.m_path == RP_CLAIM || a.m_path == RP_STEAL;
+	w->fallbacks_b += t->m_path == RP_CLAIM || t->m_path == RP_STEAL;
+	w->failed_a += !a.m_ok;
+	w->failed_b += !t->m_ok;
 	w->same_place += place;
 	w->same_decision += decide;
 	if ((!place || !decide) && !w->found) {
@@ -264,6 +269,23 @@ static void on_take_b(void *ctx, const struct replay_take_record *t)
 		w->a = a;
 		w->b = *t;
 	}
+}
+
+static void print_prediction(FILE *f, const struct trace_header *h, const char *name,
+			     const struct replay_take_record *t)
+{
+	char b[16];
+
+	if (!t->m_ok) {
+		fprintf(f, "  %-12s fails the allocation\n", name);
+		return;
+	}
+	fprintf(f, "  %-12s %s %s 0x%" PRIx64, name, t->k_path == RP_NONE ? "takes" : "predicts",
+		replay_path_name(t->m_path), t->m_pfn);
+	if (t->m_path == RP_CLAIM || t->m_path == RP_STEAL)
+		fprintf(f, " falling back to %s order %u, change_ownership %d", mtname(h, t->m_fb_mt, b, sizeof(b)),
+			t->m_fb_order, t->m_own);
+	fprintf(f, "%s\n", t->m_pfn == t->k_pfn ? " (the kernel's page)" : "");
 }
 
 int replay_diff_profiles(struct trace_reader *rd, const struct replay_opts *opts, const char *pa, const char *pb,
@@ -274,7 +296,8 @@ int replay_diff_profiles(struct trace_reader *rd, const struct replay_opts *opts
 	struct replay *ra, *rb;
 	struct two w = { 0 };
 	struct trace_event ev;
-	char b1[16], b2[16];
+	char b1[16];
+	bool sim = opts->mode == REPLAY_SIMULATE;
 	int err;
 
 	oa.profile = pa;
@@ -308,20 +331,30 @@ int replay_diff_profiles(struct trace_reader *rd, const struct replay_opts *opts
 	}
 	if (w.found) {
 		fprintf(f, "first divergence at event #%" PRIu64 " (t=%" PRIu64 ".%09" PRIu64 " s), cpu %u, "
-			"order %u %s request, kernel took 0x%" PRIx64 " (%s):\n", w.a.seq, w.a.ts_ns / 1000000000,
-			w.a.ts_ns % 1000000000, w.a.cpu, w.a.order, mtname(h, w.a.start_mt, b1, sizeof(b1)), w.a.k_pfn,
-			replay_path_name(w.a.k_path));
-		fprintf(f, "  %-12s predicts %s 0x%" PRIx64 " fallback %s order %u own %d\n", pa,
-			replay_path_name(w.a.m_path), w.a.m_pfn, mtname(h, w.a.m_fb_mt, b1, sizeof(b1)), w.a.m_fb_order,
-			w.a.m_own);
-		fprintf(f, "  %-12s predicts %s 0x%" PRIx64 " fallback %s order %u own %d\n", pb,
-			replay_path_name(w.b.m_path), w.b.m_pfn, mtname(h, w.b.m_fb_mt, b2, sizeof(b2)), w.b.m_fb_order,
-			w.b.m_own);
+			"order %u %s request, kernel took 0x%" PRIx64, w.a.seq, w.a.ts_ns / 1000000000,
+			w.a.ts_ns % 1000000000, w.a.cpu, w.a.order, mtname(h, w.a.start_mt, b1, sizeof(b1)), w.a.k_pfn);
+		if (w.a.k_path != RP_NONE)
+			fprintf(f, " (%s)", replay_path_name(w.a.k_path));
+		fprintf(f, ":\n");
+		print_prediction(f, h, pa, &w.a);
+		print_prediction(f, h, pb, &w.b);
 	} else {
-		fprintf(f, "no divergence: both profiles predicted every take alike\n");
+		fprintf(f, "no divergence: both profiles %s alike\n", w.compared ? (sim ? "placed every allocation" :
+			"predicted every take") : "had nothing to compare");
 	}
-	fprintf(f, "\ntakes compared %" PRIu64 ": same placement %" PRIu64 ", same decision %" PRIu64 "%s\n",
-		w.compared, w.same_place, w.same_decision, w.q.overflow ? " (comparison window overflowed)" : "");
+	if (w.found && sim) {
+		fprintf(f, "events around it:\n");
+		trace_reader_seek(rd, w.a.seq > 4 ? w.a.seq - 4 : 0);
+		for (int i = 0; i < 9 && trace_reader_next(rd, &ev) > 0; i++) {
+			fprintf(f, "  %s", ev.seq == w.a.seq ? "> " : "  ");
+			print_event(f, h, &ev);
+		}
+	}
+	fprintf(f, "\n%s compared %" PRIu64 ": same placement %" PRIu64 ", same decision %" PRIu64 "%s\n",
+		sim ? "allocations" : "takes", w.compared, w.same_place, w.same_decision,
+		w.q.overflow ? " (comparison window overflowed)" : "");
+	fprintf(f, "fallbacks (claims and steals): %s %" PRIu64 ", %s %" PRIu64 "; model failures: %s %" PRIu64
+		", %s %" PRIu64 "\n", pa, w.fallbacks_a, pb, w.fallbacks_b, pa, w.failed_a, pb, w.failed_b);
 	fprintf(f, "\n%s:\n", pa);
 	replay_print_result(ra, f, false);
 	fprintf(f, "\n%s:\n", pb);
@@ -329,7 +362,7 @@ int replay_diff_profiles(struct trace_reader *rd, const struct replay_opts *opts
 	replay_free(ra);
 	replay_free(rb);
 	free(w.q.v);
-	return w.found || w.q.overflow;
+	return w.found || w.q.overflow || !w.compared;
 }
 
 /* ---- two traces ------------------------------------------------------------------------------- */
@@ -365,8 +398,12 @@ int replay_diff_traces(struct trace_reader *ra, struct trace_reader *rb, const c
 		ga = trace_reader_next(ra, &ea);
 		gb = trace_reader_next(rb, &eb);
 		if (ga < 0 || gb < 0) {
-			snprintf(errbuf, len, "'%s': %s", ga < 0 ? na : nb,
-				 trace_reader_status(ga < 0 ? ra : rb)->first_problem);
+			const char *problem = trace_reader_status(ga < 0 ? ra : rb)->first_problem;
+
+			if (problem[0])		/* names the file */
+				snprintf(errbuf, len, "%s", problem);
+			else
+				snprintf(errbuf, len, "'%s': read error", ga < 0 ? na : nb);
 			replay_stat_free(sa);
 			replay_stat_free(sb);
 			return -1;

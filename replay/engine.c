@@ -171,6 +171,8 @@ struct replay {
 	uint64_t next_ckpt;
 	void (*take_cb)(void *ctx, const struct replay_take_record *t);
 	void *take_ctx;
+	struct buddy_event sim_xf;	/* simulate: the first fallback of the allocation in hand */
+	bool sim_xf_have;
 	int (*sample_cb)(void *ctx, const struct replay_sample *s);
 	void *sample_ctx;
 	uint64_t next_sample, next_check;
@@ -219,7 +221,14 @@ static void resync(struct replay *r, enum replay_cause c, uint64_t pfn, int orde
 	if (r->cur && r->cur->ts_ns <= r->snap_end_ts && c != RC_OUTSIDE)
 		c = RC_SNAPSHOT_RACE;
 	r->res.resyncs[c]++;
-	logf_entry(r, (int)c, pfn, order, "%s: %s", what, buddy_last_error(r->m));
+	{
+		const char *why = buddy_last_error(r->m);
+
+		if (why && *why)
+			logf_entry(r, (int)c, pfn, order, "%s: %s", what, why);
+		else	/* the model raised no error (e.g. a silent pcp take): no empty ": " */
+			logf_entry(r, (int)c, pfn, order, "%s (pfn 0x%" PRIx64 " order %d)", what, pfn, order);
+	}
 }
 
 static int role_of(struct replay *r, int kernel_mt)
@@ -456,8 +465,9 @@ static int seed(struct replay *r, const struct trace_snapshot *s, char *errbuf, 
 	int err;
 
 	if (!s || !(s->flags & TRACE_SNAPF_FREE_BLOCKS)) {
-		snprintf(errbuf, len, "the trace has no start snapshot with free blocks: replay needs one "
-			 "(record with fragscope record, or import with a snapshot)");
+		snprintf(errbuf, len, "the trace has no start snapshot with free blocks, which replay seeds the "
+			 "model from (imports carry at most a counts-only end snapshot): record the trace with "
+			 "'fragscope record' or 'fragscope lab run'");
 		return FS_ERRNO__NO_SNAPSHOT;
 	}
 	for (uint32_t z = 0; z < s->nr_pageblock_zones; z++) {
@@ -1557,6 +1567,29 @@ static void sim_observer(void *ctx, const struct buddy_event *e)
 	if (e->kind == BUDDY_EV_EXTFRAG && e->mt >= 0 && e->mt < BUDDY_MT_NR && e->fallback_mt >= 0 &&
 	    e->fallback_mt < BUDDY_MT_NR)
 		r->m_xf[e->mt][e->fallback_mt][!!e->change_ownership]++;
+	if (e->kind == BUDDY_EV_EXTFRAG && !r->sim_xf_have) {
+		r->sim_xf = *e;
+		r->sim_xf_have = true;
+	}
+}
+
+/* simulate: one allocation as diff sees it (the kernel's page, the model's page and fallback) */
+static void sim_report(struct replay *r, const struct trace_event *ev, bool ok, uint64_t pfn)
+{
+	struct replay_take_record t = { .seq = ev->seq, .ts_ns = ev->ts_ns, .cpu = ev->cpu, .order = ev->order,
+					.start_mt = ev->mt, .k_path = RP_NONE, .k_pfn = ev->pfn, .k_fb_mt = -1,
+					.k_own = -1, .m_ok = ok, .m_path = ok ? RP_NORMAL : RP_NONE,
+					.m_pfn = ok ? pfn : UINT64_MAX, .m_fb_mt = -1, .m_own = -1 };
+
+	t.zone = ok ? buddy_zone_of(r->m, pfn) : -1;
+	if (ok && r->sim_xf_have) {
+		t.m_path = r->sim_xf.change_ownership ? RP_CLAIM : RP_STEAL;
+		t.m_fb_mt = r->sim_xf.fallback_mt >= 0 ? buddy_mt_to_kernel(r->m, r->sim_xf.fallback_mt) : -1;
+		t.m_fb_order = r->sim_xf.fallback_order;
+		t.m_own = !!r->sim_xf.change_ownership;
+	}
+	t.placement_agree = ok && pfn == ev->pfn;
+	r->take_cb(r->take_ctx, &t);
 }
 
 static uint32_t gfp_to_model(const struct replay *r, uint64_t gfp)
@@ -1575,7 +1608,10 @@ static void sim_alloc(struct replay *r, const struct trace_event *ev)
 	if (ev->pfn == TRACE_PFN_NONE)
 		return;		/* the kernel failed; the model is not asked */
 	r->res.sim_allocs++;
+	r->sim_xf_have = false;
 	err = buddy_alloc(r->m, &req, &res);
+	if (r->take_cb)
+		sim_report(r, ev, !err && res.pfn != BUDDY_PFN_NONE, res.pfn);
 	if (err || res.pfn == BUDDY_PFN_NONE) {
 		r->res.sim_failed++;
 		logf_entry(r, -1, ev->pfn, ev->order, "allocation: the kernel gave pfn 0x%" PRIx64 ", the model failed",

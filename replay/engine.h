@@ -152,7 +152,9 @@ const struct replay_result *replay_get_result(const struct replay *r);
 struct buddy_model *replay_model(struct replay *r);
 /* Stat samples: called every sample_every events with the model's state. */
 void replay_set_sample_cb(struct replay *r, int (*cb)(void *ctx, const struct replay_sample *s), void *ctx);
-/* Called for every scored take (diff). */
+/* Called for every scored take (diff); in simulate mode for every simulated allocation too
+ * (k_path RP_NONE, k_pfn the kernel's page; m_* the model's page and its first fallback, path
+ * RP_CLAIM/RP_STEAL, RP_NORMAL when none, RP_NONE when the model failed). */
 void replay_set_take_cb(struct replay *r, void (*cb)(void *ctx, const struct replay_take_record *t), void *ctx);
 /* Timeline checkpoints: called every checkpoint_every events, at the first point where no take
  * run, 6.1 fallback or batched free is pending; next_seq is the first event not applied. */

@@ -31,6 +31,12 @@ struct extfrag_cell {
 	uint64_t events, fragmenting, severe;
 };
 
+struct xf_caller {		/* extfrag events of one stack id, requested and fallback type */
+	uint32_t stack_id;
+	int mt, fb_mt;
+	uint64_t events, fragmenting, severe, change_ownership;
+};
+
 struct replay_stat {
 	const struct trace_header *h;
 	uint32_t nr_orders;	/* rows: header's nr_orders (events beyond go to the last row) */
@@ -65,6 +71,8 @@ struct replay_stat {
 	struct extfrag_cell *xf;
 	uint64_t *xf_fallback_order;
 	uint64_t xf_total;
+	struct xf_caller *xf_callers;	/* extfrag events with a stack */
+	size_t nr_xf_callers, cap_xf_callers;
 
 	/* model samples */
 	struct replay_sample *samples;
@@ -134,6 +142,7 @@ void replay_stat_free(struct replay_stat *st)
 	free(st->xf_fallback_order);
 	free(st->gfp);
 	free(st->callers);
+	free(st->xf_callers);
 	pfnmap_release(&st->live);
 	for (size_t i = 0; i < st->nr_samples; i++)
 		sample_release(&st->samples[i]);
@@ -158,6 +167,37 @@ void replay_stat_set_note(struct replay_stat *st, const char *note)
 void replay_stat_set_loss(struct replay_stat *st, const struct trace_loss *loss)
 {
 	st->loss = loss;
+}
+
+/* Counts an extfrag event under its stack id (linear, like keyed_add: tens of stacks). */
+static int xf_caller_add(struct replay_stat *st, const struct trace_event *ev, bool fragmenting, bool severe)
+{
+	struct xf_caller *c = NULL;
+
+	for (size_t i = st->nr_xf_callers; i-- > 0;)
+		if (st->xf_callers[i].stack_id == ev->stack_id && st->xf_callers[i].mt == ev->mt &&
+		    st->xf_callers[i].fb_mt == ev->fallback_mt) {
+			c = &st->xf_callers[i];
+			break;
+		}
+	if (!c) {
+		if (st->nr_xf_callers == st->cap_xf_callers) {
+			size_t ncap = st->cap_xf_callers ? st->cap_xf_callers * 2 : 32;
+			struct xf_caller *n = realloc(st->xf_callers, ncap * sizeof(*n));
+
+			if (!n)
+				return -ENOMEM;
+			st->xf_callers = n;
+			st->cap_xf_callers = ncap;
+		}
+		c = &st->xf_callers[st->nr_xf_callers++];
+		*c = (struct xf_caller){ .stack_id = ev->stack_id, .mt = ev->mt, .fb_mt = ev->fallback_mt };
+	}
+	c->events++;
+	c->fragmenting += fragmenting;
+	c->severe += severe;
+	c->change_ownership += !!(ev->flags & TEVF_CHANGE_OWNERSHIP);
+	return 0;
 }
 
 /* Finds or adds the row (key, mt) of a small table; linear, tables stay small (tens of rows). */
@@ -255,6 +295,9 @@ int replay_stat_add(struct replay_stat *st, const struct trace_event *ev)
 				c->severe++;
 		}
 		st->xf_fallback_order[order_row(st, ev->fallback_order)]++;
+		if (ev->stack_id)
+			err = xf_caller_add(st, ev, ev->fallback_order < pbo, ev->fallback_order < pbo &&
+					    ev->fallback_order <= 3);
 		break;
 	}
 	default:
@@ -389,6 +432,10 @@ static const char *const alloc_frames[] = {
 	"vma_alloc_folio", "alloc_pages_node", "__alloc_pages_node", "alloc_pages_bulk", "__alloc_pages_bulk",
 	"alloc_pages_bulk_noprof", "alloc_pages_nolock", "__alloc_pages_may_oom", "alloc_pages_vma",
 	"folio_alloc_noprof", "alloc_frozen_pages_nolock", "get_free_pages",
+	/* the fallback path, under which mm_page_alloc_extfrag fires */
+	"__rmqueue_fallback", "__rmqueue_claim", "__rmqueue_steal", "try_to_claim_block", "try_to_steal_block",
+	"steal_suitable_fallback", "rmqueue_bulk", "rmqueue_pcplist", "rmqueue_buddy", "__rmqueue_pcplist",
+	"move_freepages_block", "unreserve_highatomic_pageblock", "__rmqueue_smallest",
 };
 
 static bool is_alloc_frame(const char *sym)
@@ -448,6 +495,57 @@ static int cmp_caller(const void *a, const void *b)
 	if (x->mt != y->mt)
 		return x->mt - y->mt;
 	return strcmp(x->name, y->name);
+}
+
+struct xf_caller_row {
+	char name[160];
+	int mt, fb_mt;
+	uint64_t events, fragmenting, severe, change_ownership;
+};
+
+static int cmp_xf_caller(const void *a, const void *b)
+{
+	const struct xf_caller_row *x = a, *y = b;
+
+	if (x->events != y->events)
+		return x->events > y->events ? -1 : 1;
+	if (x->mt != y->mt)
+		return x->mt - y->mt;
+	if (x->fb_mt != y->fb_mt)
+		return x->fb_mt - y->fb_mt;
+	return strcmp(x->name, y->name);
+}
+
+/* extfrag stacks grouped by their caller, requested and fallback type, most events first. */
+static struct xf_caller_row *xf_caller_rows(const struct replay_stat *st, size_t *nr)
+{
+	struct xf_caller_row *rows = calloc(st->nr_xf_callers ? st->nr_xf_callers : 1, sizeof(*rows));
+	char buf[160];
+
+	*nr = 0;
+	if (!rows)
+		return NULL;
+	for (size_t i = 0; i < st->nr_xf_callers; i++) {
+		const struct xf_caller *x = &st->xf_callers[i];
+		const char *name = caller_of(st, x->stack_id, buf, sizeof(buf));
+		size_t j;
+
+		for (j = 0; j < *nr; j++)
+			if (rows[j].mt == x->mt && rows[j].fb_mt == x->fb_mt && !strcmp(rows[j].name, name))
+				break;
+		if (j == *nr) {
+			snprintf(rows[j].name, sizeof(rows[j].name), "%s", name);
+			rows[j].mt = x->mt;
+			rows[j].fb_mt = x->fb_mt;
+			(*nr)++;
+		}
+		rows[j].events += x->events;
+		rows[j].fragmenting += x->fragmenting;
+		rows[j].severe += x->severe;
+		rows[j].change_ownership += x->change_ownership;
+	}
+	qsort(rows, *nr, sizeof(*rows), cmp_xf_caller);
+	return rows;
 }
 
 /* Stacks grouped by their caller and migratetype, biggest first (perf kmem --caller). */
@@ -634,6 +732,22 @@ void replay_stat_print(const struct replay_stat *st, FILE *f, const struct repla
 		for (uint32_t i = 0; i < st->nr_orders; i++)
 			fprintf(f, " %u:%" PRIu64, i, st->xf_fallback_order[i]);
 		fprintf(f, "\n");
+		if (st->nr_xf_callers) {
+			size_t nc;
+			struct xf_caller_row *c = xf_caller_rows(st, &nc);
+
+			fprintf(f, "\nFallbacks (steals/claims) by caller (top %u of %zu; from %zu stacks)\n"
+				"%10s %12s %10s %16s %-12s %-12s  %s\n", max_callers, nc, st->nr_xf_callers, "events",
+				"fragmenting", "severe", "change_ownership", "requested", "fallback", "caller");
+			for (size_t i = 0; c && i < nc && i < max_callers; i++)
+				fprintf(f, "%10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %16" PRIu64 " %-12s %-12s  %s\n",
+					c[i].events, c[i].fragmenting, c[i].severe, c[i].change_ownership,
+					mtn(st, mt_col(st, c[i].mt), b, sizeof(b)),
+					mtn(st, mt_col(st, c[i].fb_mt), b2, sizeof(b2)), c[i].name);
+			free(c);
+		} else {
+			fprintf(f, "(no fallback callers: the extfrag events carry no stacks; record with --stacks)\n");
+		}
 	}
 
 	if (!st->nr_samples) {
@@ -813,6 +927,26 @@ void replay_stat_json(const struct replay_stat *st, struct jsonw *w, const struc
 	for (uint32_t i = 0; i < st->nr_orders; i++)
 		jsonw_uint(w, st->xf_fallback_order[i]);
 	jsonw_end_array(w);
+	{
+		size_t nc;
+		struct xf_caller_row *c = xf_caller_rows(st, &nc);
+
+		jsonw_name(w, "callers");	/* empty without stacks */
+		jsonw_start_array(w);
+		for (size_t i = 0; c && i < nc && i < max_callers; i++) {
+			jsonw_start_object(w);
+			jsonw_string_field(w, "caller", c[i].name);
+			jsonw_string_field(w, "requested", mtn(st, mt_col(st, c[i].mt), b, sizeof(b)));
+			jsonw_string_field(w, "fallback", mtn(st, mt_col(st, c[i].fb_mt), b2, sizeof(b2)));
+			jsonw_uint_field(w, "events", c[i].events);
+			jsonw_uint_field(w, "fragmenting", c[i].fragmenting);
+			jsonw_uint_field(w, "severe", c[i].severe);
+			jsonw_uint_field(w, "change_ownership", c[i].change_ownership);
+			jsonw_end_object(w);
+		}
+		jsonw_end_array(w);
+		free(c);
+	}
 	jsonw_end_object(w);
 
 	jsonw_name(w, "model");

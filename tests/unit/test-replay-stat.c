@@ -140,6 +140,69 @@ static void test_stat_extfrag_classes(void **state)
 	replay_stat_free(st);
 }
 
+/* extfrag events carry the stack of the allocation that fell back: grouped by caller (the first
+ * frame outside the allocator and its fallback path), requested and fallback type */
+static char *xf_syms1[] = { "__rmqueue_claim+0x10", "try_to_claim_block+0x3", "rmqueue_bulk+0x20",
+			    "get_page_from_freelist+0x99", "__alloc_pages_noprof+0x1", "anon_pipe_write+0x1a8" };
+static char *xf_syms2[] = { "__rmqueue_steal+0x8", "__rmqueue_smallest+0x2", "rmqueue_pcplist+0x4",
+			    "get_page_from_freelist+0x99", "alloc_pages_mpol+0x7", "anon_pipe_write+0x1a8" };
+static char *xf_syms3[] = { "__rmqueue_steal+0x8", "get_page_from_freelist+0x99", "pte_alloc_one+0x19" };
+static uint64_t xf_ips[6] = { 1, 2, 3, 4, 5, 6 };
+static struct trace_stack xf_stacks[] = {
+	{ 1, 6, xf_ips, xf_syms1 }, { 2, 6, xf_ips, xf_syms2 }, { 3, 3, xf_ips, xf_syms3 },
+};
+
+static const struct trace_stack *xf_lookup(void *ctx, uint32_t id)
+{
+	(void)ctx;
+	return id >= 1 && id <= 3 ? &xf_stacks[id - 1] : NULL;
+}
+
+static void test_stat_extfrag_callers(void **state)
+{
+	struct trace_header h;
+	struct replay_stat *st;
+	struct trace_event e;
+	char *json, *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	static const struct { uint32_t stack; uint8_t fo; int8_t a, f; bool own; } x[] = {
+		{ 1, 10, 0, 1, true },	/* anon_pipe_write claims a movable block */
+		{ 2, 2, 0, 1, false },	/* ... steals order 2: severe */
+		{ 2, 5, 0, 1, false },	/* ... order 5: fragmenting, moderate */
+		{ 3, 0, 0, 2, false },	/* pte_alloc_one from reclaimable: severe */
+		{ 0, 0, 0, 1, false },	/* no stack: counted in the matrix only */
+	};
+
+	(void)state;
+	header(&h);
+	st = replay_stat_new(&h);
+	replay_stat_set_stacks(st, xf_lookup, NULL);
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++) {
+		e = ev(TEV_PAGE_ALLOC_EXTFRAG, 0x8000 + i * 512, 0, x[i].a);
+		e.fallback_order = x[i].fo;
+		e.fallback_mt = x[i].f;
+		e.flags = x[i].own ? TEVF_CHANGE_OWNERSHIP : 0;
+		e.stack_id = x[i].stack;
+		assert_int_equal(replay_stat_add(st, &e), 0);
+	}
+	json = render(st);
+	assert_non_null(strstr(json, "\"callers\":[{\"caller\":\"anon_pipe_write+0x1a8\",\"requested\":\"Unmovable\","
+				     "\"fallback\":\"Movable\",\"events\":3,\"fragmenting\":2,\"severe\":1,"
+				     "\"change_ownership\":1},{\"caller\":\"pte_alloc_one+0x19\",\"requested\":\"Unmovable\","
+				     "\"fallback\":\"Reclaimable\",\"events\":1,\"fragmenting\":1,\"severe\":1,"
+				     "\"change_ownership\":0}]}"));
+	f = open_memstream(&text, &len);
+	replay_stat_print(st, f, NULL);
+	fclose(f);
+	assert_non_null(strstr(text, "Fallbacks (steals/claims) by caller (top 20 of 2; from 3 stacks)"));
+	assert_non_null(strstr(text, "         3            2          1                1 Unmovable    Movable       "
+				     "anon_pipe_write+0x1a8\n"));
+	free(text);
+	free(json);
+	replay_stat_free(st);
+}
+
 static void test_stat_deterministic(void **state)
 {
 	struct trace_header h;
@@ -221,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stat_perf_summary),
 		cmocka_unit_test(test_stat_extfrag_classes),
+		cmocka_unit_test(test_stat_extfrag_callers),
 		cmocka_unit_test(test_stat_deterministic),
 		cmocka_unit_test(test_indices),
 		cmocka_unit_test(test_pfnmap),

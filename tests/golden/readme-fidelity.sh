@@ -1,0 +1,30 @@
+# The README's "## Fidelity" table shows each golden trace's end state exactly as `replay --json`
+# gives it (end_state.pageblocks_equal / free_counts_equal, free_blocks_equal); replay-golden.sh
+# checks that replay --json equals traces/golden/NAME.replay.json, so this compares with those.
+source "$(dirname "$0")/../e2e/lib.sh"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+python3 - "$ROOT" <<'PY' || fail "README fidelity table differs from replay --json"
+import json, os, re, sys
+root = sys.argv[1]
+lines = open(os.path.join(root, "README.md")).read().split("\n")
+sec = lines.index("## Fidelity")
+head = next(i for i in range(sec, len(lines)) if lines[i].startswith("| trace |"))
+cols = [c.strip() for c in lines[head].split("|")[1:-1]]
+ipf = cols.index("end: pageblocks_equal / free_counts_equal")
+ifb = cols.index("end: free_blocks_equal")
+rows = 0
+for ln in lines[head + 2:]:
+    if not ln.startswith("| `"):
+        break
+    cells = [c.strip() for c in ln.split("|")[1:-1]]
+    name = re.match(r"`(.+)\.fst`", cells[0]).group(1)
+    e = json.load(open(os.path.join(root, "traces/golden", name + ".replay.json")))["end_state"]
+    want = "%.2f%% / %.2f%%" % (100 * e["pageblocks_equal"], 100 * e["free_counts_equal"])
+    assert cells[ipf] == want, "%s: README says %s, replay --json %s" % (name, cells[ipf], want)
+    want = "%.2f%%" % (100 * e["free_blocks_equal"])
+    assert cells[ifb] == want, "%s: README says %s, replay --json %s" % (name, cells[ifb], want)
+    rows += 1
+golden = [f for f in os.listdir(os.path.join(root, "traces/golden")) if f.endswith(".replay.json")]
+assert rows == len(golden), "%d rows for %d golden traces" % (rows, len(golden))
+PY
+exit 0
