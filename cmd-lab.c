@@ -807,12 +807,18 @@ static int run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_usage_error(d, "unexpected argument '%s'", argv[optind]);
+	/* everything checked here, before any build, download or boot */
 	if (!o.kernel)
 		return cmd_usage_error(d, "--kernel is required (6.1, 6.12 or a linux-image .deb)");
+	if (strcmp(o.kernel, "6.1") && strcmp(o.kernel, "6.12") && !is_file(o.kernel))
+		return cmd_usage_error(d, "bad --kernel '%s': 6.1, 6.12 or an existing linux-image .deb file",
+				       o.kernel);
 	if (!o.out && strcmp(o.capture, "none"))
 		return cmd_usage_error(d, "-o OUT.fst is required");
 	if (strpbrk(o.workload, " \t=") || (o.wargs && strpbrk(o.wargs, " \t")))
 		return cmd_usage_error(d, "--workload and --workload-args take no spaces (separate arguments with commas)");
+	if (o.static_bin && !is_file(o.static_bin))
+		return cmd_usage_error(d, "bad --static '%s': no such file", o.static_bin);
 	if (!o.cache) {
 		const char *env = getenv("FRAGSCOPE_LAB_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
 		const char *home = getenv("HOME");
