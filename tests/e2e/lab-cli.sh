@@ -27,6 +27,9 @@ grep -q "bad --kernel '5.10': 6.1, 6.12 or an existing linux-image .deb file" "$
 [ ! -e "$TMP/cache" ] || fail "the cache was created for a refused --kernel"
 expect_rc 2 nopath "$FRAGSCOPE" lab run --kernel "$TMP/missing.deb" -o "$TMP/x.fst"
 grep -q "bad --kernel '$TMP/missing.deb'" "$TMP/err" || { cat "$TMP/err"; fail "no message for a missing .deb"; }
+# the workload name is checked on the host (the binary knows the list), not in the guest
+expect_rc 2 nopath "$FRAGSCOPE" lab run --kernel 6.12 --workload nonesuch -o "$TMP/x.fst"
+grep -q "unknown workload 'nonesuch'" "$TMP/err" || { cat "$TMP/err"; fail "no message for an unknown workload"; }
 expect_rc 2 nopath "$FRAGSCOPE" lab run --kernel 6.12 --static "$TMP/missing" -o "$TMP/x.fst"
 grep -q "bad --static" "$TMP/err" || { cat "$TMP/err"; fail "no message for a missing --static"; }
 [ ! -e "$TMP/x.fst" ] || fail "a trace was written although nothing ran"
