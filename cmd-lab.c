@@ -749,6 +749,27 @@ out:
 
 static const struct cmd_desc *self_desc(void);
 
+/* One line for an option getopt_long refused (run with opterr = 0 and a leading ':' in the
+ * short options): the option as typed, and whether it lacks or must not have a value. */
+static int option_error(const struct cmd_desc *d, const struct option *longopts, const char *arg,
+			int opt, bool missing)
+{
+	char name[64];
+
+	if (arg && !strncmp(arg, "--", 2)) {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+		if (!missing && strchr(arg, '='))
+			for (const struct option *l = longopts; l->name; l++)
+				if (!strcmp(l->name, name + 2) && l->has_arg == no_argument)
+					return cmd_usage_error(d, "option '%s' takes no value", name);
+	} else {
+		snprintf(name, sizeof(name), "-%c", opt ? opt : '?');
+	}
+	if (missing)
+		return cmd_usage_error(d, "option '%s' needs a value", name);
+	return cmd_usage_error(d, "unknown option '%s'", name);
+}
+
 /* lab compare A.fst B.fst: the cross-check of --capture both, on any two captures of one run */
 static int run_compare(const struct cmd_desc *d, int argc, char **argv)
 {
@@ -804,7 +825,8 @@ static int run(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:m:w:o:", longopts, NULL)) != -1) {
+	opterr = 0;	/* one line of ours instead of getopt's message plus a generic one */
+	while ((c = getopt_long(argc, argv, ":k:m:w:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o.kernel = optarg; break;
 		case 'm':
@@ -839,7 +861,8 @@ static int run(int argc, char **argv)
 		case 'S': o.static_bin = optarg; break;
 		case 'Q': o.qemu = optarg; break;
 		case 'A': o.append = optarg; break;
-		default: return cmd_usage_error(d, "bad option");
+		case ':': return option_error(d, longopts, argv[optind - 1], optopt, true);
+		default: return option_error(d, longopts, argv[optind - 1], optopt, false);
 		}
 	}
 	if (optind < argc)

@@ -33,6 +33,15 @@ grep -q "unknown workload 'nonesuch'" "$TMP/err" || { cat "$TMP/err"; fail "no m
 expect_rc 2 nopath "$FRAGSCOPE" lab run --kernel 6.12 --static "$TMP/missing" -o "$TMP/x.fst"
 grep -q "bad --static" "$TMP/err" || { cat "$TMP/err"; fail "no message for a missing --static"; }
 [ ! -e "$TMP/x.fst" ] || fail "a trace was written although nothing ran"
+# getopt's own messages are replaced by one line naming the option
+expect_rc 2 "$FRAGSCOPE" lab run -Z
+grep -q "^fragscope lab: unknown option '-Z'$" "$TMP/err" || { cat "$TMP/err"; fail "no one-line message for -Z"; }
+grep -q "invalid option" "$TMP/err" && fail "getopt's own message is still printed"
+expect_rc 2 "$FRAGSCOPE" lab run --kernel 6.12 --mem
+grep -q "^fragscope lab: option '--mem' needs a value$" "$TMP/err" || { cat "$TMP/err"; fail "no one-line message for --mem without a value"; }
+expect_rc 2 "$FRAGSCOPE" lab run --kernel 6.12 --deterministic=yes -o x.fst
+grep -q "option '--deterministic' takes no value" "$TMP/err" || { cat "$TMP/err"; fail "no message for --deterministic=yes"; }
+
 # a missing qemu is named, with the package that provides it
 expect_rc 1 "$FRAGSCOPE" lab run --kernel 6.12 --qemu /nonexistent/qemu-system-x86_64 -o "$TMP/x.fst"
 grep -q "apt-get install qemu-system-x86" "$TMP/err" || { cat "$TMP/err"; fail "no hint to install qemu"; }
