@@ -35,6 +35,7 @@
 #include "util/parse.h"
 #include "traces/trace.h"
 #include "util/errors.h"
+#include "workload/workload.h"
 
 #define LAB_RTC_BASE "2024-01-01T00:00:00"
 
@@ -170,6 +171,14 @@ static bool kv_get(const char *text, const char *key, char *buf, size_t len)
 		}
 	}
 	return false;
+}
+
+/* The first line of n bytes of d (not NUL-terminated) into buf. */
+static void first_line(const uint8_t *d, size_t n, char *buf, size_t len)
+{
+	const uint8_t *nl = memchr(d, '\n', n);
+
+	snprintf(buf, len, "%.*s", (int)(nl ? (size_t)(nl - d) : n), (const char *)d);
 }
 
 /* ---- the run subcommand -------------------------------------------------------------------- */
@@ -392,7 +401,7 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 				const char *qemu, const struct strv *qargv, const char *cmdline,
 				const char *static_bin, const char *initramfs, const char *guest_uname,
 				const struct lab_run_result *res, const char *labdir, const char *summary,
-				const char *crosscheck)
+				const char *crosscheck, const char *failure)
 {
 	char qv[256], sv[256], isha[80], tsha[80], date[64], qline[8192], tree[128] = "unknown";
 	char *out = NULL;
@@ -436,6 +445,8 @@ static int lab_write_provenance(const char *path, const struct lab_opts *o, cons
 	fprintf(f, "run.seconds: %.1f\n", res->seconds);
 	if (crosscheck && *crosscheck)
 		fprintf(f, "crosscheck: %s\n", crosscheck);
+	if (failure && *failure)
+		fprintf(f, "failed: %s\n", failure);
 	/* the guest recorder's own summary: events by kind, losses, snapshot cross-checks */
 	if (summary) {
 		for (const char *l = summary; *l;) {
@@ -474,7 +485,7 @@ static int lab_run(const struct lab_opts *o)
 	struct stat st;
 	bool bb_static = false, made_wd = false;
 	uint64_t nr_events = 0, rbuf_mb;
-	char imported[PATH_MAX + 32] = "", crosscheck[512] = "";
+	char imported[PATH_MAX + 32] = "", crosscheck[512] = "", failure[512] = "", glog[PATH_MAX + 32] = "";
 	struct lab_compare cmp;
 	int ret, rc = 1;
 
@@ -595,15 +606,29 @@ static int lab_run(const struct lab_opts *o)
 		size_t n;
 
 		if (lab_read_file(path, &d, &n) == 0) {
-			pathf(uname, sizeof(uname), "%.*s", (int)strcspn((char *)d, "\n"), (char *)d);
+			first_line(d, n, uname, sizeof(uname));
 			free(d);
 		}
 	}
 	if (res.guest_rc != 0) {
-		pr_err("the capture in the guest failed (rc=%d)", res.guest_rc);
-		pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "record") || !strcmp(o->capture, "both") ? "record.log" : "workload.log");
-		print_file_tail(path, 15);
-		goto out;
+		/* the workload or the recorder failed in the guest: init says which in out/failure.
+		 * What was captured is still converted and kept, with its provenance, for inspection,
+		 * but lab run fails. */
+		uint8_t *d;
+		size_t n;
+
+		pathf(path, sizeof(path), "%s/failure", outdir);
+		ret = lab_read_file(path, &d, &n);
+		if (!ret && n)
+			first_line(d, n, failure, sizeof(failure));
+		else
+			snprintf(failure, sizeof(failure), "the capture in the guest failed (status %d)", res.guest_rc);
+		if (!ret)
+			free(d);
+		pathf(glog, sizeof(glog), "%s/%s", outdir, !strcmp(o->capture, "record") || !strcmp(o->capture, "both") ? "record.log" : "workload.log");
+		pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "tracefs") ? "trace.txt" : "trace.fst");
+		if (!strcmp(o->capture, "none") || access(path, R_OK))
+			goto out;	/* nothing captured to keep */
 	}
 	if (!strcmp(o->capture, "tracefs") || !strcmp(o->capture, "both")) {
 		char self[PATH_MAX], txt[PATH_MAX + 16], fmt[PATH_MAX + 16];
@@ -625,7 +650,7 @@ static int lab_run(const struct lab_opts *o)
 		pathf(path, sizeof(path), "%s/trace.fst", outdir);
 	} else if (strcmp(o->capture, "tracefs")) {
 		say("capture 'none': the guest ran the workload only; no trace written");
-		rc = 0;
+		rc = *failure ? 1 : 0;
 		goto out;
 	}
 	{
@@ -691,17 +716,29 @@ static int lab_run(const struct lab_opts *o)
 			}
 		}
 		ret = lab_write_provenance(path, o, &k, qemu, &q, cmdline, sbin, initrd, uname, &res, labdir,
-					   summary && n ? (char *)summary : NULL, crosscheck);
+					   summary && n ? (char *)summary : NULL, crosscheck, failure);
 		free(summary);
 	}
 	if (ret)
 		pr_warn("cannot write '%s': %s", path, strerror(-ret));
+	if (*failure) {
+		pr_err("%s: kept '%s' (%llu events) and '%s' for inspection", failure, o->out,
+		       (unsigned long long)nr_events, path);
+		print_file_tail(glog, 10);
+		*failure = 0;	/* said */
+		goto out;
+	}
 	printf("%s: %llu events, %s on %s (%s), %lluM, workload %s, compaction %s, %s, %.1f s\n", o->out,
 	       (unsigned long long)nr_events, o->capture, k.package, k.version, (unsigned long long)(o->mem >> 20), o->workload,
 	       o->compaction_on ? "on" : "off", o->deterministic ? "deterministic" : "not deterministic",
 	       res.seconds);
 	rc = 0;
 out:
+	if (*failure) {
+		pr_err("%s", failure);
+		if (*glog)
+			print_file_tail(glog, 10);
+	}
 	if (rc || o->workdir)
 		say("work folder kept: %s", wd);
 	else if (made_wd)
@@ -711,6 +748,27 @@ out:
 }
 
 static const struct cmd_desc *self_desc(void);
+
+/* One line for an option getopt_long refused (run with opterr = 0 and a leading ':' in the
+ * short options): the option as typed, and whether it lacks or must not have a value. */
+static int option_error(const struct cmd_desc *d, const struct option *longopts, const char *arg,
+			int opt, bool missing)
+{
+	char name[64];
+
+	if (arg && !strncmp(arg, "--", 2)) {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+		if (!missing && strchr(arg, '='))
+			for (const struct option *l = longopts; l->name; l++)
+				if (!strcmp(l->name, name + 2) && l->has_arg == no_argument)
+					return cmd_usage_error(d, "option '%s' takes no value", name);
+	} else {
+		snprintf(name, sizeof(name), "-%c", opt ? opt : '?');
+	}
+	if (missing)
+		return cmd_usage_error(d, "option '%s' needs a value", name);
+	return cmd_usage_error(d, "unknown option '%s'", name);
+}
 
 /* lab compare A.fst B.fst: the cross-check of --capture both, on any two captures of one run */
 static int run_compare(const struct cmd_desc *d, int argc, char **argv)
@@ -767,7 +825,8 @@ static int run(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:m:w:o:", longopts, NULL)) != -1) {
+	opterr = 0;	/* one line of ours instead of getopt's message plus a generic one */
+	while ((c = getopt_long(argc, argv, ":k:m:w:o:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': o.kernel = optarg; break;
 		case 'm':
@@ -802,17 +861,26 @@ static int run(int argc, char **argv)
 		case 'S': o.static_bin = optarg; break;
 		case 'Q': o.qemu = optarg; break;
 		case 'A': o.append = optarg; break;
-		default: return cmd_usage_error(d, "bad option");
+		case ':': return option_error(d, longopts, argv[optind - 1], optopt, true);
+		default: return option_error(d, longopts, argv[optind - 1], optopt, false);
 		}
 	}
 	if (optind < argc)
 		return cmd_usage_error(d, "unexpected argument '%s'", argv[optind]);
+	/* everything checked here, before any build, download or boot */
 	if (!o.kernel)
 		return cmd_usage_error(d, "--kernel is required (6.1, 6.12 or a linux-image .deb)");
+	if (strcmp(o.kernel, "6.1") && strcmp(o.kernel, "6.12") && !is_file(o.kernel))
+		return cmd_usage_error(d, "bad --kernel '%s': 6.1, 6.12 or an existing linux-image .deb file",
+				       o.kernel);
 	if (!o.out && strcmp(o.capture, "none"))
 		return cmd_usage_error(d, "-o OUT.fst is required");
 	if (strpbrk(o.workload, " \t=") || (o.wargs && strpbrk(o.wargs, " \t")))
 		return cmd_usage_error(d, "--workload and --workload-args take no spaces (separate arguments with commas)");
+	if (strcmp(o.workload, "sh-fill") && workload_kind_from_name(o.workload) < 0)
+		return cmd_usage_error(d, "unknown workload '%s' (fragment, thp, forks, mixed or sh-fill)", o.workload);
+	if (o.static_bin && !is_file(o.static_bin))
+		return cmd_usage_error(d, "bad --static '%s': no such file", o.static_bin);
 	if (!o.cache) {
 		const char *env = getenv("FRAGSCOPE_LAB_CACHE"), *xdg = getenv("XDG_CACHE_HOME");
 		const char *home = getenv("HOME");

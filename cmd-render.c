@@ -12,7 +12,7 @@ static int run(int argc, char **argv)
 const struct cmd_desc cmd_render_desc = {
 	.name = "render",
 	.run = run,
-	.summary = "draw pageblock maps and steal events (PNG, SVG, PDF)",
+	.summary = "pageblock maps and steal events as PNG, SVG, PDF — not implemented yet",
 	.usage = "FILE -o OUT",
-	.help = "",
+	.help = "Not implemented yet: exits 2 without reading FILE.\n",
 };

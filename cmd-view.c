@@ -12,7 +12,7 @@ static int run(int argc, char **argv)
 const struct cmd_desc cmd_view_desc = {
 	.name = "view",
 	.run = run,
-	.summary = "explore pageblock maps over time (ncurses)",
+	.summary = "pageblock maps over time (ncurses) — not implemented yet",
 	.usage = "FILE",
-	.help = "",
+	.help = "Not implemented yet: exits 2 without reading FILE.\n",
 };

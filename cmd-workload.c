@@ -105,6 +105,27 @@ static void print_plan(const struct workload_plan *p)
 		printf("  forks %u, %u at a time\n", p->forks, p->fork_batch);
 }
 
+/* One line for an option getopt_long refused (run with opterr = 0 and a leading ':' in the
+ * short options): the option as typed, and whether it lacks or must not have a value. */
+static int option_error(const struct cmd_desc *d, const struct option *longopts, const char *arg,
+			int opt, bool missing)
+{
+	char name[64];
+
+	if (arg && !strncmp(arg, "--", 2)) {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+		if (!missing && strchr(arg, '='))
+			for (const struct option *l = longopts; l->name; l++)
+				if (!strcmp(l->name, name + 2) && l->has_arg == no_argument)
+					return cmd_usage_error(d, "option '%s' takes no value", name);
+	} else {
+		snprintf(name, sizeof(name), "-%c", opt ? opt : '?');
+	}
+	if (missing)
+		return cmd_usage_error(d, "option '%s' needs a value", name);
+	return cmd_usage_error(d, "unknown option '%s'", name);
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -130,7 +151,9 @@ static int run(int argc, char **argv)
 	char err[200];
 	int kind, c, ret;
 
-	while ((c = getopt_long(argc, argv, "m:p:s:d:H:D:f:qjn", longopts, NULL)) != -1) {
+	optind = 1;
+	opterr = 0;	/* one line of ours instead of getopt's message plus a generic one */
+	while ((c = getopt_long(argc, argv, ":m:p:s:d:H:D:f:qjn", longopts, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -183,8 +206,10 @@ static int run(int argc, char **argv)
 		case 'T':
 			o.enable_thp = true;
 			break;
+		case ':':
+			return option_error(d, longopts, argv[optind - 1], optopt, true);
 		default:
-			return cmd_usage_error(d, "unknown option");
+			return option_error(d, longopts, argv[optind - 1], optopt, false);
 		}
 	}
 	/* getopt_long permutes (GNU): the name may come before or after the options. */

@@ -18,15 +18,44 @@ cmds=$("$bin" --help | awk '/^Commands:/{f=1;next} f&&/^  [a-z]/{print $1} f&&/^
   done
   echo ".SH SEE ALSO"; echo "fragscope-trace(5)"
 } > "$out/fragscope.1"
+readme="$(dirname "$0")/../README.md"
+# The OVERHEAD section of record(1): README.md's **OVERHEAD** paragraph and table under
+# "### record", the measured text itself, taken at build time. Paragraphs become .PP, the
+# markdown table a tbl(1) table, `code` bold.
+overhead() {
+  [ -f "$readme" ] || return 0
+  awk '/^### /{f=($2=="record")} f&&/^\*\*OVERHEAD\*\*/{o=1} f&&o' "$readme" | esc |
+    sed -e 's/^\*\*OVERHEAD\*\* *//' -e 's/`\([^`]*\)`/\\fB\1\\fR/g' |
+    awk '
+      /^\|---/ { next }
+      /^\|/ {
+        sub(/^\| */, ""); sub(/ *\|$/, ""); gsub(/ *\| */, "|")
+        if (!t) {
+          n = split($0, cols, "|"); fmt = "l"
+          for (i = 2; i <= n; i++) fmt = fmt " l"
+          print ".TS"; print "allbox tab(|);"; print fmt "."; t = 1
+        }
+        print; next
+      }
+      t { print ".TE"; t = 0 }
+      /^$/ { p = 0; next }
+      !p { print ".PP"; p = 1 }
+      { print }
+      END { if (t) print ".TE" }'
+}
 for c in $cmds; do
   help=$("$bin" help "$c")
+  ov=""
+  [ "$c" = record ] && ov=$(overhead)
   {
+    [ -z "$ov" ] || echo "'\\\" t"
     echo ".TH FRAGSCOPE-${c^^} 1 \"\" \"fragscope $ver\" \"fragscope manual\""
     echo ".SH NAME"; echo "fragscope-$c \\- $(echo "$help" | sed -n '/^$/{n;p;q}')"
     echo ".SH SYNOPSIS"; echo ".nf"; echo "$help" | grep -E '^(usage:|   or:)' | sed -E 's/^(usage:|   or:) //' | esc; echo ".fi"
     echo ".SH DESCRIPTION"; echo ".nf"
     echo "$help" | awk 'NR>1 && !/^(usage:|   or:)/' | sed '1{/^$/d}' | esc
     echo ".fi"
+    [ -z "$ov" ] || { echo ".SH OVERHEAD"; echo "$ov"; }
     echo ".SH SEE ALSO"; echo "fragscope(1)"
   } > "$out/fragscope-$c.1"
 done

@@ -18,4 +18,14 @@ grep -q 'replay' "$TMP/err" || fail "no 'did you mean replay' hint for 'replya'"
 expect_rc 2 $FRAGSCOPE help frobnicate
 expect_rc 2 $FRAGSCOPE
 expect_rc 2 $FRAGSCOPE --bogus
+
+# a command that is not implemented says so in --help and in the README's command table
+$FRAGSCOPE --help > "$TMP/help"
+readme="$(dirname "$0")/../../README.md"
+for c in record import info stat replay diff view render export lab workload; do
+  out=$($FRAGSCOPE "$c" --lab-stub-probe </dev/null 2>&1)
+  [[ "$out" == *"not implemented"* ]] || continue
+  grep -E "^  $c " "$TMP/help" | grep -q 'not implemented yet' || fail "--help describes '$c' as working, but it is not implemented"
+  grep -E "^\| \`$c\` " "$readme" | grep -q 'not implemented yet' || fail "README's table describes '$c' as working, but it is not implemented"
+done
 exit 0

@@ -91,4 +91,17 @@ PY
 elif ! grep -q 'not implemented' "$TMP/replay.err"; then
   cat "$TMP/replay.err"; fail "fragscope replay failed on the capture"
 fi
+
+# a workload that fails in the guest fails lab run: one line naming it and its status, the
+# capture and its provenance kept for inspection (about 10 s: not deterministic, exits early)
+if [ "$workload" = fragment ]; then
+  "$FRAGSCOPE" lab run --kernel 6.12 --mem 256M --workload fragment --workload-args --no-such-option \
+    --capture "$capture" --static "$STATIC" --timeout 300 -o "$TMP/bad.fst" >"$TMP/bad.out" 2>"$TMP/bad.err"
+  rc=$?
+  [ $rc = 1 ] || { cat "$TMP/bad.out" "$TMP/bad.err"; fail "lab run with a failing guest workload exited $rc, expected 1"; }
+  grep -q "^fragscope lab: the guest's .*fragment --no-such-option.* exited with status 2" "$TMP/bad.err" ||
+    { cat "$TMP/bad.err"; fail "no error naming the failed guest workload and its status"; }
+  grep -q "^failed: .*exited with status 2" "$TMP/bad.fst.provenance" || fail "the provenance does not say the capture failed"
+  [ ! -s "$TMP/bad.out" ] || { cat "$TMP/bad.out"; fail "a failed lab run printed its success line"; }
+fi
 echo "ok: lab 6.12 256M deterministic, capture=$capture workload=$workload"

@@ -41,6 +41,14 @@ expect_rc 2 $FRAGSCOPE workload fragment --mem 12Q
 grep -q "bad --mem '12Q'" "$TMP/err" || fail "no message for a bad --mem"
 expect_rc 2 $FRAGSCOPE workload fragment --duration -1
 expect_rc 2 $FRAGSCOPE workload fragment extra --mem 64M
+# getopt's own messages are replaced by one line naming the option
+expect_rc 2 $FRAGSCOPE workload fragment -Z
+grep -q "^fragscope workload: unknown option '-Z'$" "$TMP/err" || { cat "$TMP/err"; fail "no one-line message for -Z"; }
+grep -q "invalid option" "$TMP/err" && fail "getopt's own message is still printed"
+expect_rc 2 $FRAGSCOPE workload fragment --mem
+grep -q "^fragscope workload: option '--mem' needs a value$" "$TMP/err" || { cat "$TMP/err"; fail "no one-line message for --mem without a value"; }
+expect_rc 2 $FRAGSCOPE workload fragment --no-such-option
+grep -q "^fragscope workload: unknown option '--no-such-option'$" "$TMP/err" || { cat "$TMP/err"; fail "no one-line message for an unknown long option"; }
 expect_rc 1 $FRAGSCOPE workload fragment --mem 100T
 grep -q "more than 90% of MemAvailable" "$TMP/err" || fail "a budget of 100T was not refused: $(cat "$TMP/err")"
 expect_rc 0 $FRAGSCOPE help workload

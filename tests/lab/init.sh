@@ -91,11 +91,22 @@ tracefs_dump() {
 	cat $t/trace > /out/trace.txt
 	say "tracefs text written ($(wc -l < /out/trace.txt) lines)"
 }
+# failed WHAT STATUS: the guest's capture failed; /out/failure says what for the host
+failed() {
+	[ -s /out/failure ] || echo "$1 exited with status $2" > /out/failure
+	say "$1 exited with status $2"
+	[ "$rc" != 0 ] || rc=$2
+}
 record() {
 	say "record start"
+	r=0
 	fragscope record --buffer "$rbuf" -o /out/trace.fst -- fragscope workload "$workload" $wargs \
-		> /out/record.log 2>&1 || rc=$?
+		> /out/record.log 2>&1 || r=$?
 	cat /out/record.log
+	# record may exit 0 after its command failed: it then says "'fragscope' exited with status N"
+	st=$(sed -n "s/.*'fragscope' exited with status \([0-9][0-9]*\).*/\1/p" /out/record.log | tail -n 1)
+	[ -z "$st" ] || failed "the guest's 'fragscope workload $workload${wargs:+ $wargs}'" "$st"
+	[ "$r" = 0 ] || failed "the guest's 'fragscope record'" "$r"
 }
 
 rc=0
@@ -109,7 +120,9 @@ tracefs)
 	tracefs_setup
 	say "tracefs start"
 	echo 1 > $t/tracing_on
-	run_workload > /out/workload.log 2>&1 || rc=$?
+	r=0
+	run_workload > /out/workload.log 2>&1 || r=$?
+	[ "$r" = 0 ] || failed "the guest's workload '$workload${wargs:+ $wargs}'" "$r"
 	echo 0 > $t/tracing_on
 	say "tracefs stop"
 	tracefs_dump
@@ -122,7 +135,9 @@ both)	# record and tracefs over the same run: a cross-check of the collector
 	tracefs_dump
 	;;
 none)
-	run_workload > /out/workload.log 2>&1 || rc=$?
+	r=0
+	run_workload > /out/workload.log 2>&1 || r=$?
+	[ "$r" = 0 ] || failed "the guest's workload '$workload${wargs:+ $wargs}'" "$r"
 	;;
 *)
 	say "unknown capture '$capture'"; rc=66 ;;

@@ -28,7 +28,7 @@ if [ -f "$spec" ]; then
   deb=$(readlink -f "$spec")
 else
   case "$spec" in
-    [0-9]*.[0-9]*) ;;
+    6.1|6.12) ;;
     *) die "'$spec' is neither a kernel series (6.1, 6.12) nor an existing .deb file" ;;
   esac
   command -v apt-cache >/dev/null || die "apt-cache not found: fetching kernels needs Debian's apt"
