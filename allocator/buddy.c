@@ -2320,6 +2320,52 @@ int buddy_rmqueue(struct buddy_model *m, int zone, unsigned order, int mt, uint3
 	return err;
 }
 
+/*
+ * The common prediction without the undo journal: when rmqueue_step()'s first move is
+ * __rmqueue_smallest(order, mt) and a list of order >= order holds a block, that block's head
+ * is the take, and the take record and captured events are exactly what the journaled run
+ * leaves (the splits emit no captured event, the rolled-back state changes are not visible).
+ * False (nothing written) when the full step must run: HIGHATOMIC first, a 6.12.29+ mode
+ * other than NORMAL, nothing on the lists, or bad arguments (the step reports those).
+ */
+static bool predict_smallest_head(struct buddy_model *m, int zone, unsigned order, int mt, uint32_t alloc_flags,
+				  enum buddy_rmqueue_kind kind, int mode, struct buddy_take *t)
+{
+	struct bzone *z;
+
+	if (zone < 0 || (unsigned)zone >= m->nr_zones || order >= m->nr_orders || mt < 0 ||
+	    mt >= BUDDY_MT_NR || mt == BUDDY_MT_ISOLATE)
+		return false;
+	if (kind == BUDDY_RMQ_BUDDY) {
+		/* rmqueue_buddy_locked(): HIGHATOMIC first, else __rmqueue with a fresh NORMAL mode */
+		if (alloc_flags & BUDDY_ALLOC_HIGHATOMIC)
+			return false;
+	} else if (mt < BUDDY_MT_PCPTYPES && m->prof.fallback != BUDDY_FB_61 &&
+		   m->prof.fallback != BUDDY_FB_612E && mode != RMQ_NORMAL) {
+		return false;	/* rmqueue_612l() skips __rmqueue_smallest outside NORMAL */
+	}
+	z = &m->zones[zone];
+	for (unsigned o = order; o < m->nr_orders; o++) {
+		uint32_t i = FL(z, o, mt)->head;
+		struct buddy_event ev;
+
+		if (i == NIL)
+			continue;
+		take_reset(t, order);
+		t->nr_events = 0;
+		take_record(m, z, i, order, o, mt, t);
+		ev_init(&ev, BUDDY_EV_ZONE_LOCKED, m, z);
+		ev.pfn = PFN(z, i);
+		ev.order = order;
+		ev.mt = mt;
+		ev.percpu_refill = pcp_allowed_order(m, order) && mt < BUDDY_MT_PCPTYPES;
+		t->events[t->nr_events++] = ev;
+		t->ctx_mode_after = mode;
+		return true;
+	}
+	return false;
+}
+
 int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int mt, uint32_t alloc_flags,
 			  enum buddy_rmqueue_kind kind, const struct buddy_rmqueue_ctx *ctx, struct buddy_take *take)
 {
@@ -2327,6 +2373,10 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 	struct buddy_take *saved = m->capture;
 	bool saved_silent = m->silent;
 
+#ifndef BUDDY_PREDICT_VERIFY
+	if (predict_smallest_head(m, zone, order, mt, alloc_flags, kind, mode, take))
+		return 0;
+#endif
 	m->jr_nr = 0;
 	m->jr_oom = false;
 	m->journaling = true;
@@ -2341,6 +2391,17 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 		buddy_set_err(m, "prediction: out of memory for the undo journal; the model may be damaged");
 		return -ENOMEM;
 	}
+#ifdef BUDDY_PREDICT_VERIFY	/* make CFLAGS=-DBUDDY_PREDICT_VERIFY: the fast path must agree byte for byte */
+	{
+		static struct buddy_take fast;
+
+		memset(&fast, 0, sizeof(fast));
+		if (!err && predict_smallest_head(m, zone, order, mt, alloc_flags, kind,
+						   ctx ? ctx->mode : RMQ_NORMAL, &fast) &&
+		    memcmp(&fast, take, sizeof(fast)))
+			abort();
+	}
+#endif
 	return err;
 }
 
