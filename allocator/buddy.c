@@ -2758,7 +2758,8 @@ int buddy_apply_fallback(struct buddy_model *m, uint64_t pfn, unsigned found_ord
 /* ---- resync ------------------------------------------------------------------------------------------ */
 
 /* Whatever the model holds in [i, i + 2^order), make it one allocated block. */
-static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner, int *was)
+static int resync_allocated_core(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner,
+				 int *was, bool holes_checked)
 {
 	uint32_t h;
 	unsigned k;
@@ -2769,7 +2770,7 @@ static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, 
 			      (unsigned long long)PFN(z, i), order);
 		return -EINVAL;
 	}
-	for (uint32_t p = i; p < end; p++)
+	for (uint32_t p = i; !holes_checked && p < end; p++)
 		if (PG(z, p)->state == PS_HOLE) {
 			buddy_set_err(m, "zone %s: pfn %#llx is a hole", z->name, (unsigned long long)PFN(z, p));
 			return -EINVAL;
@@ -2830,6 +2831,11 @@ static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, 
 	}
 	mark_alloc(m, z, i, order, owner);
 	return 0;
+}
+
+static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner, int *was)
+{
+	return resync_allocated_core(m, z, i, order, owner, was, false);
 }
 
 int buddy_resync_allocated(struct buddy_model *m, uint64_t pfn, unsigned order, int owner_mt, int *was)
@@ -2989,24 +2995,33 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	memset(z->pb, BUDDY_MT_MOVABLE, z->nr_pb);
 	for (size_t k = 0; k < (size_t)m->nr_orders * BUDDY_MT_NR; k++)
 		z->free[k].head = z->free[k].tail = NIL;
-	z->present = 0;
-	for (uint64_t i = 0; i < z->n; i++) {
-		uint64_t pfn = z->base + i;
-		struct bpage *pg = &z->pages[i];
-		bool hole = pfn < z->start_pfn || pfn >= z->end_pfn;
+	/* every page allocated (owner unknown), then the holes: outside the span and the listed
+	 * ranges (one template store per page rather than a hole search and field stores) */
+	{
+		const struct bpage alloc = { .next = NIL, .prev = NIL, .state = PS_ALLOC, .order = 0,
+					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0, .pad = 0 };
+		uint64_t lo = z->start_pfn - z->base, hi = z->end_pfn - z->base;
 
-		for (uint32_t h = 0; !hole && h < zc->nr_holes; h++)
-			if (pfn >= zc->holes[h].start && pfn < zc->holes[h].end)
-				hole = true;
-		pg->next = pg->prev = NIL;
-		pg->state = hole ? PS_HOLE : PS_ALLOC;
-		pg->order = 0;
-		pg->mt = MT_UNKNOWN;
-		pg->cmt = 0;
-		pg->cpu = 0;
-		pg->pad = 0;
-		if (!hole)
-			z->present++;
+		for (uint64_t i = 0; i < z->n; i++)
+			z->pages[i] = alloc;
+		for (uint64_t i = 0; i < lo; i++)
+			z->pages[i].state = PS_HOLE;
+		for (uint64_t i = hi; i < z->n; i++)
+			z->pages[i].state = PS_HOLE;
+		z->present = hi - lo;
+		for (uint32_t h = 0; h < zc->nr_holes; h++) {
+			uint64_t a = zc->holes[h].start > z->start_pfn ? zc->holes[h].start : z->start_pfn;
+			uint64_t b = zc->holes[h].end < z->end_pfn ? zc->holes[h].end : z->end_pfn;
+
+			for (uint64_t pfn = a; pfn < b; pfn++) {
+				struct bpage *pg = &z->pages[pfn - z->base];
+
+				if (pg->state != PS_HOLE) {
+					pg->state = PS_HOLE;
+					z->present--;
+				}
+			}
+		}
 	}
 	z->managed = zc->managed ? zc->managed : z->present;
 	z->wmark[0] = zc->wmark_min;
@@ -3310,7 +3325,8 @@ int buddy_seed_free_block(struct buddy_model *m, uint64_t pfn, unsigned order, i
 		if (st == PS_FREE || st == PS_PCP || st == PS_HOLE)
 			return contradiction(m, z, p, order, "the snapshot lists it in a free block");
 	}
-	err = resync_allocated(m, z, i, order, MT_UNKNOWN, NULL);
+	/* the loop above found no hole in the block: no second search */
+	err = resync_allocated_core(m, z, i, order, MT_UNKNOWN, NULL, true);
 	if (err)
 		return err;
 	PG(z, i)->state = PS_NONE;
