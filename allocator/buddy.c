@@ -10,6 +10,7 @@
 #include "allocator/buddy-local.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2930,18 +2931,61 @@ static int bad_config(int *err, char *errbuf, size_t errlen, const char *fmt, ..
 /* The per-pfn array is the model's working set (100 MB for 24 GiB): 2 MiB aligned and, for
  * big ones, backed by transparent huge pages when the system allows it (a hint, no I/O),
  * which removes most TLB misses on random pfns. */
+/*
+ * Large page arrays freed with a model are kept (a few, by size) for the next model of the
+ * same shape: a seek through the timeline builds one model per call, and a fresh array costs
+ * the kernel zeroing ~100 MB for a 24 GiB host. setup_zone() writes every page, so a reused
+ * array holds nothing of the old model.
+ */
+#define PAGES_ALIGN ((size_t)2 << 20)
+#define PAGES_CACHE_NR 4
+
+static struct {
+	void *p;
+	size_t bytes;
+} pages_cache[PAGES_CACHE_NR];
+static pthread_mutex_t pages_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *alloc_pages_array(size_t bytes)
 {
 	void *p = NULL;
-	size_t align = (size_t)2 << 20;
 
-	if (bytes < align)
+	if (bytes < PAGES_ALIGN)
 		return malloc(bytes);
-	bytes = (bytes + align - 1) & ~(align - 1);
-	if (posix_memalign(&p, align, bytes))
+	bytes = (bytes + PAGES_ALIGN - 1) & ~(PAGES_ALIGN - 1);
+	pthread_mutex_lock(&pages_cache_lock);
+	for (int k = 0; k < PAGES_CACHE_NR; k++)
+		if (pages_cache[k].p && pages_cache[k].bytes == bytes) {
+			p = pages_cache[k].p;
+			pages_cache[k].p = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&pages_cache_lock);
+	if (p)
+		return p;
+	if (posix_memalign(&p, PAGES_ALIGN, bytes))
 		return NULL;
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
+}
+
+static void free_pages_array(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes >= PAGES_ALIGN) {
+		bytes = (bytes + PAGES_ALIGN - 1) & ~(PAGES_ALIGN - 1);
+		pthread_mutex_lock(&pages_cache_lock);
+		for (int k = 0; k < PAGES_CACHE_NR; k++)
+			if (!pages_cache[k].p) {
+				pages_cache[k].p = p;
+				pages_cache[k].bytes = bytes;
+				p = NULL;
+				break;
+			}
+		pthread_mutex_unlock(&pages_cache_lock);
+	}
+	free(p);
 }
 
 /* zone_batchsize() (6.1, 6.12, 6.18) */
@@ -3218,7 +3262,7 @@ void buddy_free_model(struct buddy_model *m)
 	for (unsigned k = 0; m->zones && k < m->nr_zones; k++) {
 		struct bzone *z = &m->zones[k];
 
-		free(z->pages);
+		free_pages_array(z->pages, z->n * sizeof(*z->pages));
 		free(z->pb);
 		free(z->free);
 		for (unsigned c = 0; z->pcp && c < m->nr_cpus; c++)
