@@ -125,8 +125,17 @@ static inline void ev_init(struct buddy_event *ev, enum buddy_event_kind kind, c
 
 /* ---- zones and pfns --------------------------------------------------------------------------------- */
 
-static struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
+static inline struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
 {
+	/* zones are disjoint (buddy_new checks): the largest one first, then all in order */
+	if (m->nr_zones) {
+		struct bzone *z = &m->zones[m->big_zone];
+
+		if (pfn >= z->start_pfn && pfn < z->end_pfn) {
+			*idx = (uint32_t)(pfn - z->base);
+			return z;
+		}
+	}
 	*idx = 0;
 	for (unsigned k = 0; k < m->nr_zones; k++) {
 		struct bzone *z = &m->zones[k];
@@ -2445,13 +2454,20 @@ int buddy_predict_alloc(struct buddy_model *m, const struct buddy_alloc_req *req
 
 /* ---- follow-mode primitives ----------------------------------------------------------------------- */
 
-static struct bzone *zone_or_err(struct buddy_model *m, uint64_t pfn, unsigned order, uint32_t *i, const char *what)
+static __attribute__((noinline)) void no_zone_err(struct buddy_model *m, uint64_t pfn, unsigned order,
+						  const char *what)
+{
+	buddy_set_err(m, "pfn %#llx order %u: %s, but the pfn is in no zone of the model", (unsigned long long)pfn,
+		      order, what);
+}
+
+static inline struct bzone *zone_or_err(struct buddy_model *m, uint64_t pfn, unsigned order, uint32_t *i,
+					const char *what)
 {
 	struct bzone *z = zone_of(m, pfn, i);
 
-	if (!z)
-		buddy_set_err(m, "pfn %#llx order %u: %s, but the pfn is in no zone of the model",
-			      (unsigned long long)pfn, order, what);
+	if (__builtin_expect(!z, 0))
+		no_zone_err(m, pfn, order, what);
 	return z;
 }
 
@@ -3221,6 +3237,10 @@ struct buddy_model *buddy_new(const struct buddy_config *c, int *err, char *errb
 				buddy_free_model(m);
 				return NULL;
 			}
+	for (unsigned k = 1; k < m->nr_zones; k++)
+		if (m->zones[k].end_pfn - m->zones[k].start_pfn >
+		    m->zones[m->big_zone].end_pfn - m->zones[m->big_zone].start_pfn)
+			m->big_zone = k;
 	if (c->nr_nodes > m->nr_nodes)
 		m->nr_nodes = c->nr_nodes;
 	/* zonelists: the node's own zones from the highest type down, then the other nodes in order */
