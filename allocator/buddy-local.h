@@ -94,6 +94,7 @@ struct buddy_model {
 	unsigned nr_pcp_lists, nr_low_pcp_lists;
 	unsigned nr_cpus, nr_nodes, nr_zones;
 	struct bzone *zones;
+	unsigned big_zone;		/* the zone with the widest span: zone_of() tries it first */
 	int fallbacks[BUDDY_MT_PCPTYPES][BUDDY_MT_PCPTYPES - 1];
 	int boost_factor;
 	bool defrag_mode, mobility_disabled;

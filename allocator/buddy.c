@@ -10,6 +10,7 @@
 #include "allocator/buddy-local.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,8 +125,17 @@ static inline void ev_init(struct buddy_event *ev, enum buddy_event_kind kind, c
 
 /* ---- zones and pfns --------------------------------------------------------------------------------- */
 
-static struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
+static inline struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
 {
+	/* zones are disjoint (buddy_new checks): the largest one first, then all in order */
+	if (m->nr_zones) {
+		struct bzone *z = &m->zones[m->big_zone];
+
+		if (pfn >= z->start_pfn && pfn < z->end_pfn) {
+			*idx = (uint32_t)(pfn - z->base);
+			return z;
+		}
+	}
 	*idx = 0;
 	for (unsigned k = 0; k < m->nr_zones; k++) {
 		struct bzone *z = &m->zones[k];
@@ -2320,6 +2330,52 @@ int buddy_rmqueue(struct buddy_model *m, int zone, unsigned order, int mt, uint3
 	return err;
 }
 
+/*
+ * The common prediction without the undo journal: when rmqueue_step()'s first move is
+ * __rmqueue_smallest(order, mt) and a list of order >= order holds a block, that block's head
+ * is the take, and the take record and captured events are exactly what the journaled run
+ * leaves (the splits emit no captured event, the rolled-back state changes are not visible).
+ * False (nothing written) when the full step must run: HIGHATOMIC first, a 6.12.29+ mode
+ * other than NORMAL, nothing on the lists, or bad arguments (the step reports those).
+ */
+static bool predict_smallest_head(struct buddy_model *m, int zone, unsigned order, int mt, uint32_t alloc_flags,
+				  enum buddy_rmqueue_kind kind, int mode, struct buddy_take *t)
+{
+	struct bzone *z;
+
+	if (zone < 0 || (unsigned)zone >= m->nr_zones || order >= m->nr_orders || mt < 0 ||
+	    mt >= BUDDY_MT_NR || mt == BUDDY_MT_ISOLATE)
+		return false;
+	if (kind == BUDDY_RMQ_BUDDY) {
+		/* rmqueue_buddy_locked(): HIGHATOMIC first, else __rmqueue with a fresh NORMAL mode */
+		if (alloc_flags & BUDDY_ALLOC_HIGHATOMIC)
+			return false;
+	} else if (mt < BUDDY_MT_PCPTYPES && m->prof.fallback != BUDDY_FB_61 &&
+		   m->prof.fallback != BUDDY_FB_612E && mode != RMQ_NORMAL) {
+		return false;	/* rmqueue_612l() skips __rmqueue_smallest outside NORMAL */
+	}
+	z = &m->zones[zone];
+	for (unsigned o = order; o < m->nr_orders; o++) {
+		uint32_t i = FL(z, o, mt)->head;
+		struct buddy_event ev;
+
+		if (i == NIL)
+			continue;
+		take_reset(t, order);
+		t->nr_events = 0;
+		take_record(m, z, i, order, o, mt, t);
+		ev_init(&ev, BUDDY_EV_ZONE_LOCKED, m, z);
+		ev.pfn = PFN(z, i);
+		ev.order = order;
+		ev.mt = mt;
+		ev.percpu_refill = pcp_allowed_order(m, order) && mt < BUDDY_MT_PCPTYPES;
+		t->events[t->nr_events++] = ev;
+		t->ctx_mode_after = mode;
+		return true;
+	}
+	return false;
+}
+
 int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int mt, uint32_t alloc_flags,
 			  enum buddy_rmqueue_kind kind, const struct buddy_rmqueue_ctx *ctx, struct buddy_take *take)
 {
@@ -2327,6 +2383,10 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 	struct buddy_take *saved = m->capture;
 	bool saved_silent = m->silent;
 
+#ifndef BUDDY_PREDICT_VERIFY
+	if (predict_smallest_head(m, zone, order, mt, alloc_flags, kind, mode, take))
+		return 0;
+#endif
 	m->jr_nr = 0;
 	m->jr_oom = false;
 	m->journaling = true;
@@ -2341,6 +2401,17 @@ int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int m
 		buddy_set_err(m, "prediction: out of memory for the undo journal; the model may be damaged");
 		return -ENOMEM;
 	}
+#ifdef BUDDY_PREDICT_VERIFY	/* make CFLAGS=-DBUDDY_PREDICT_VERIFY: the fast path must agree byte for byte */
+	{
+		static struct buddy_take fast;
+
+		memset(&fast, 0, sizeof(fast));
+		if (!err && predict_smallest_head(m, zone, order, mt, alloc_flags, kind,
+						   ctx ? ctx->mode : RMQ_NORMAL, &fast) &&
+		    memcmp(&fast, take, sizeof(fast)))
+			abort();
+	}
+#endif
 	return err;
 }
 
@@ -2383,13 +2454,20 @@ int buddy_predict_alloc(struct buddy_model *m, const struct buddy_alloc_req *req
 
 /* ---- follow-mode primitives ----------------------------------------------------------------------- */
 
-static struct bzone *zone_or_err(struct buddy_model *m, uint64_t pfn, unsigned order, uint32_t *i, const char *what)
+static __attribute__((noinline)) void no_zone_err(struct buddy_model *m, uint64_t pfn, unsigned order,
+						  const char *what)
+{
+	buddy_set_err(m, "pfn %#llx order %u: %s, but the pfn is in no zone of the model", (unsigned long long)pfn,
+		      order, what);
+}
+
+static inline struct bzone *zone_or_err(struct buddy_model *m, uint64_t pfn, unsigned order, uint32_t *i,
+					const char *what)
 {
 	struct bzone *z = zone_of(m, pfn, i);
 
-	if (!z)
-		buddy_set_err(m, "pfn %#llx order %u: %s, but the pfn is in no zone of the model",
-			      (unsigned long long)pfn, order, what);
+	if (__builtin_expect(!z, 0))
+		no_zone_err(m, pfn, order, what);
 	return z;
 }
 
@@ -2697,7 +2775,8 @@ int buddy_apply_fallback(struct buddy_model *m, uint64_t pfn, unsigned found_ord
 /* ---- resync ------------------------------------------------------------------------------------------ */
 
 /* Whatever the model holds in [i, i + 2^order), make it one allocated block. */
-static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner, int *was)
+static int resync_allocated_core(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner,
+				 int *was, bool holes_checked)
 {
 	uint32_t h;
 	unsigned k;
@@ -2708,7 +2787,7 @@ static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, 
 			      (unsigned long long)PFN(z, i), order);
 		return -EINVAL;
 	}
-	for (uint32_t p = i; p < end; p++)
+	for (uint32_t p = i; !holes_checked && p < end; p++)
 		if (PG(z, p)->state == PS_HOLE) {
 			buddy_set_err(m, "zone %s: pfn %#llx is a hole", z->name, (unsigned long long)PFN(z, p));
 			return -EINVAL;
@@ -2769,6 +2848,11 @@ static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, 
 	}
 	mark_alloc(m, z, i, order, owner);
 	return 0;
+}
+
+static int resync_allocated(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, int owner, int *was)
+{
+	return resync_allocated_core(m, z, i, order, owner, was, false);
 }
 
 int buddy_resync_allocated(struct buddy_model *m, uint64_t pfn, unsigned order, int owner_mt, int *was)
@@ -2863,18 +2947,61 @@ static int bad_config(int *err, char *errbuf, size_t errlen, const char *fmt, ..
 /* The per-pfn array is the model's working set (100 MB for 24 GiB): 2 MiB aligned and, for
  * big ones, backed by transparent huge pages when the system allows it (a hint, no I/O),
  * which removes most TLB misses on random pfns. */
+/*
+ * Large page arrays freed with a model are kept (a few, by size) for the next model of the
+ * same shape: a seek through the timeline builds one model per call, and a fresh array costs
+ * the kernel zeroing ~100 MB for a 24 GiB host. setup_zone() writes every page, so a reused
+ * array holds nothing of the old model.
+ */
+#define PAGES_ALIGN ((size_t)2 << 20)
+#define PAGES_CACHE_NR 4
+
+static struct {
+	void *p;
+	size_t bytes;
+} pages_cache[PAGES_CACHE_NR];
+static pthread_mutex_t pages_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void *alloc_pages_array(size_t bytes)
 {
 	void *p = NULL;
-	size_t align = (size_t)2 << 20;
 
-	if (bytes < align)
+	if (bytes < PAGES_ALIGN)
 		return malloc(bytes);
-	bytes = (bytes + align - 1) & ~(align - 1);
-	if (posix_memalign(&p, align, bytes))
+	bytes = (bytes + PAGES_ALIGN - 1) & ~(PAGES_ALIGN - 1);
+	pthread_mutex_lock(&pages_cache_lock);
+	for (int k = 0; k < PAGES_CACHE_NR; k++)
+		if (pages_cache[k].p && pages_cache[k].bytes == bytes) {
+			p = pages_cache[k].p;
+			pages_cache[k].p = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&pages_cache_lock);
+	if (p)
+		return p;
+	if (posix_memalign(&p, PAGES_ALIGN, bytes))
 		return NULL;
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
+}
+
+static void free_pages_array(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes >= PAGES_ALIGN) {
+		bytes = (bytes + PAGES_ALIGN - 1) & ~(PAGES_ALIGN - 1);
+		pthread_mutex_lock(&pages_cache_lock);
+		for (int k = 0; k < PAGES_CACHE_NR; k++)
+			if (!pages_cache[k].p) {
+				pages_cache[k].p = p;
+				pages_cache[k].bytes = bytes;
+				p = NULL;
+				break;
+			}
+		pthread_mutex_unlock(&pages_cache_lock);
+	}
+	free(p);
 }
 
 /* zone_batchsize() (6.1, 6.12, 6.18) */
@@ -2928,24 +3055,33 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	memset(z->pb, BUDDY_MT_MOVABLE, z->nr_pb);
 	for (size_t k = 0; k < (size_t)m->nr_orders * BUDDY_MT_NR; k++)
 		z->free[k].head = z->free[k].tail = NIL;
-	z->present = 0;
-	for (uint64_t i = 0; i < z->n; i++) {
-		uint64_t pfn = z->base + i;
-		struct bpage *pg = &z->pages[i];
-		bool hole = pfn < z->start_pfn || pfn >= z->end_pfn;
+	/* every page allocated (owner unknown), then the holes: outside the span and the listed
+	 * ranges (one template store per page rather than a hole search and field stores) */
+	{
+		const struct bpage alloc = { .next = NIL, .prev = NIL, .state = PS_ALLOC, .order = 0,
+					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0, .pad = 0 };
+		uint64_t lo = z->start_pfn - z->base, hi = z->end_pfn - z->base;
 
-		for (uint32_t h = 0; !hole && h < zc->nr_holes; h++)
-			if (pfn >= zc->holes[h].start && pfn < zc->holes[h].end)
-				hole = true;
-		pg->next = pg->prev = NIL;
-		pg->state = hole ? PS_HOLE : PS_ALLOC;
-		pg->order = 0;
-		pg->mt = MT_UNKNOWN;
-		pg->cmt = 0;
-		pg->cpu = 0;
-		pg->pad = 0;
-		if (!hole)
-			z->present++;
+		for (uint64_t i = 0; i < z->n; i++)
+			z->pages[i] = alloc;
+		for (uint64_t i = 0; i < lo; i++)
+			z->pages[i].state = PS_HOLE;
+		for (uint64_t i = hi; i < z->n; i++)
+			z->pages[i].state = PS_HOLE;
+		z->present = hi - lo;
+		for (uint32_t h = 0; h < zc->nr_holes; h++) {
+			uint64_t a = zc->holes[h].start > z->start_pfn ? zc->holes[h].start : z->start_pfn;
+			uint64_t b = zc->holes[h].end < z->end_pfn ? zc->holes[h].end : z->end_pfn;
+
+			for (uint64_t pfn = a; pfn < b; pfn++) {
+				struct bpage *pg = &z->pages[pfn - z->base];
+
+				if (pg->state != PS_HOLE) {
+					pg->state = PS_HOLE;
+					z->present--;
+				}
+			}
+		}
 	}
 	z->managed = zc->managed ? zc->managed : z->present;
 	z->wmark[0] = zc->wmark_min;
@@ -3101,6 +3237,10 @@ struct buddy_model *buddy_new(const struct buddy_config *c, int *err, char *errb
 				buddy_free_model(m);
 				return NULL;
 			}
+	for (unsigned k = 1; k < m->nr_zones; k++)
+		if (m->zones[k].end_pfn - m->zones[k].start_pfn >
+		    m->zones[m->big_zone].end_pfn - m->zones[m->big_zone].start_pfn)
+			m->big_zone = k;
 	if (c->nr_nodes > m->nr_nodes)
 		m->nr_nodes = c->nr_nodes;
 	/* zonelists: the node's own zones from the highest type down, then the other nodes in order */
@@ -3142,7 +3282,7 @@ void buddy_free_model(struct buddy_model *m)
 	for (unsigned k = 0; m->zones && k < m->nr_zones; k++) {
 		struct bzone *z = &m->zones[k];
 
-		free(z->pages);
+		free_pages_array(z->pages, z->n * sizeof(*z->pages));
 		free(z->pb);
 		free(z->free);
 		for (unsigned c = 0; z->pcp && c < m->nr_cpus; c++)
@@ -3249,7 +3389,8 @@ int buddy_seed_free_block(struct buddy_model *m, uint64_t pfn, unsigned order, i
 		if (st == PS_FREE || st == PS_PCP || st == PS_HOLE)
 			return contradiction(m, z, p, order, "the snapshot lists it in a free block");
 	}
-	err = resync_allocated(m, z, i, order, MT_UNKNOWN, NULL);
+	/* the loop above found no hole in the block: no second search */
+	err = resync_allocated_core(m, z, i, order, MT_UNKNOWN, NULL, true);
 	if (err)
 		return err;
 	PG(z, i)->state = PS_NONE;
