@@ -308,7 +308,10 @@ struct buddy_model;
  * MOVABLE (as memmap_init does), no free pages, empty pcp lists. NULL with *err set
  * (FS_ERRNO__BAD_CONFIG, -ENOMEM) and, if errbuf, a message. */
 struct buddy_model *buddy_new(const struct buddy_config *c, int *err, char *errbuf, size_t errlen);
-void buddy_free_model(struct buddy_model *m);		/* NULL-safe */
+/* NULL-safe. Page arrays of 2 MiB and more (up to four) are kept for the next buddy_new() of
+ * the same zone size rather than returned: the process keeps that memory (~100 MB per 24 GiB
+ * zone) until it exits. */
+void buddy_free_model(struct buddy_model *m);
 const struct buddy_profile *buddy_profile(const struct buddy_model *m);
 void buddy_set_observer(struct buddy_model *m, buddy_observer_fn fn, void *ctx);
 /* One-line message of the last error (or ""). */
@@ -418,7 +421,9 @@ int buddy_rmqueue(struct buddy_model *m, int zone, unsigned order, int mt, uint3
 		  enum buddy_rmqueue_kind kind, struct buddy_rmqueue_ctx *ctx, struct buddy_take *take);
 /* The same on the same state with an undo journal: observers are not called (the events are
  * in take->events), ctx is not updated (take->ctx_mode_after says what it would be), and the
- * model is left exactly as it was. */
+ * model is left exactly as it was. When the step would start with a successful
+ * __rmqueue_smallest, the answer is read off the list head without running the step
+ * (build with -DBUDDY_PREDICT_VERIFY to have both paths compared on every call). */
 int buddy_predict_rmqueue(struct buddy_model *m, int zone, unsigned order, int mt, uint32_t alloc_flags,
 			  enum buddy_rmqueue_kind kind, const struct buddy_rmqueue_ctx *ctx,
 			  struct buddy_take *take);
