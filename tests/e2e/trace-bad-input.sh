@@ -88,4 +88,11 @@ expect_rc 0 $FRAGSCOPE info --json "$TMP/empty.fst"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["empty"] is True and j["events_total"]==0, j' "$TMP/out" || fail "info --json: no empty: true"
 expect_rc 0 $FRAGSCOPE info --json "$G/thp-6.18.fst"
 python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["empty"] is False, j' "$TMP/out" || fail "a full trace is called empty"
+# 5. a damaged trace: the messages name the file once, not "'t.fst': 't.fst': offset ..."
+head -c 700000 "$G/thp-6.18.fst" > "$TMP/t.fst"
+for c in "export $TMP/t.fst -o $TMP/t.csv" "info $TMP/t.fst"; do
+  expect_rc 0 $FRAGSCOPE $c
+  grep -q "t.fst': offset [0-9]*: file ends inside a section" "$TMP/err" || fail "$c: $(cat "$TMP/err")"
+  [ "$(grep -o "t\.fst'" "$TMP/err" | wc -l)" = 1 ] || fail "$c names the file more than once: $(cat "$TMP/err")"
+done
 exit 0
