@@ -253,9 +253,15 @@ static int run(int argc, char **argv)
 	if (errors || trace_reader_status(r)->truncated) {
 		const struct trace_read_status *st = trace_reader_status(r);
 
-		pr_warn("'%s': %llu events exported; %s%llu corrupt chunks skipped: %s", in,
-			(unsigned long long)rows, st->truncated ? "file truncated, " : "",
-			(unsigned long long)st->corrupt_chunks, st->first_problem);
+		/* first_problem already names the file ("'x.fst': offset N: ...") */
+		if (st->first_problem[0])
+			pr_warn("%s; %llu events exported, %s%llu corrupt chunks skipped", st->first_problem,
+				(unsigned long long)rows, st->truncated ? "file truncated, " : "",
+				(unsigned long long)st->corrupt_chunks);
+		else
+			pr_warn("'%s': %llu events exported, %s%llu corrupt chunks skipped", in,
+				(unsigned long long)rows, st->truncated ? "file truncated, " : "",
+				(unsigned long long)st->corrupt_chunks);
 		if (errors)
 			ret = 1;
 	}

@@ -89,6 +89,21 @@ static uint64_t loss_total(const struct trace_loss *l)
 	return l ? l->total : 0;
 }
 
+/* Page events (the kmem tracepoints, not collector markers). */
+static uint64_t page_events(const struct info_counts *c)
+{
+	uint64_t n = 0;
+
+	for (int k = 1; k < TEV_NR_KERNEL_KINDS; k++)
+		n += c->per_kind[k];
+	return n;
+}
+
+static bool has_snapshots(struct trace_reader *r)
+{
+	return trace_reader_snapshot(r, TRACE_SNAP_START) || trace_reader_snapshot(r, TRACE_SNAP_END);
+}
+
 static void json_snapshot(struct jsonw *w, const char *name, const struct trace_snapshot *s)
 {
 	jsonw_name(w, name);
@@ -190,6 +205,8 @@ static void print_json(const char *path, struct trace_reader *r, const struct in
 		jsonw_uint_field(w, "kind_0", c->per_kind[0]);
 	jsonw_end_object(w);
 	jsonw_uint_field(w, "events_total", c->total);
+	/* nothing a replay could use: e.g. the file of a record that failed */
+	jsonw_bool_field(w, "empty", !page_events(c) && !has_snapshots(r));
 	jsonw_uint_field(w, "failed_allocations", c->failed_allocs);
 	jsonw_name(w, "events_per_cpu");
 	jsonw_start_object(w);
@@ -319,6 +336,8 @@ static void print_text(const char *path, struct trace_reader *r, const struct in
 	print_snapshot("start", trace_reader_snapshot(r, TRACE_SNAP_START));
 	print_snapshot("end", trace_reader_snapshot(r, TRACE_SNAP_END));
 	printf("events:     %llu", (unsigned long long)c->total);
+	if (!page_events(c))
+		printf(" (no page events%s)", has_snapshots(r) ? "" : " and no snapshots: an empty trace");
 	if (c->total)
 		printf(", %.2f bytes/event (file), %.2f in event chunks", (double)size / (double)c->total,
 		       (double)trace_reader_event_bytes(r) / (double)c->total);
@@ -402,6 +421,9 @@ static int run(int argc, char **argv)
 		print_json(argv[optind], r, &c);
 	else
 		print_text(argv[optind], r, &c);
+	if (!page_events(&c))
+		pr_warn("'%s': no page events%s", argv[optind],
+			has_snapshots(r) ? "" : " and no snapshots: an empty trace (e.g. from a failed record)");
 	err = trace_reader_status(r)->corrupt_chunks ? 1 : 0;
 	if (trace_reader_status(r)->first_problem[0])
 		pr_warn("%s", trace_reader_status(r)->first_problem);
@@ -423,7 +445,8 @@ const struct cmd_desc cmd_info_desc = {
 		"\n"
 		"  --json   one JSON object: kernel_release, events (tracepoint -> count),\n"
 		"           events_total, lost_total, bytes_per_event, snapshots.start/end\n"
-		"           (present, method, exact, ...), truncated, corrupt_chunks, ...\n"
+		"           (present, method, exact, ...), truncated, corrupt_chunks, empty (no page\n"
+		"           events and no snapshots, e.g. the file of a record that failed), ...\n"
 		"\n"
 		"Exit status: 0, or 1 if the file cannot be read or has corrupt chunks.\n",
 };

@@ -77,4 +77,22 @@ expect_rc 1 $FRAGSCOPE export "$TMP/no-such.fst" -o "$TMP/keep.fst"
 [ "$(cat "$TMP/keep.fst")" = precious ] || fail "a failed export overwrote its output"
 ls -A "$TMP" | grep -q '^\.keep\.fst\.' && fail "a temporary output file was left behind"
 
+# 4. a valid but empty trace: info says so (exit 0), --json has "empty": true
+printf '# tracer: nop\n' > "$TMP/empty.txt"
+expect_rc 0 $FRAGSCOPE import "$TMP/empty.txt" --formats "$TMP/fmt" -o "$TMP/empty.fst"
+grep -q "no kmem page events" "$TMP/err" || fail "import of an empty capture did not warn"
+expect_rc 0 $FRAGSCOPE info "$TMP/empty.fst"
+grep -q "^events:     0 (no page events and no snapshots: an empty trace)" "$TMP/out" || { cat "$TMP/out"; fail "info does not say the trace is empty"; }
+grep -q "no page events and no snapshots" "$TMP/err" || fail "info printed no warning for an empty trace"
+expect_rc 0 $FRAGSCOPE info --json "$TMP/empty.fst"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["empty"] is True and j["events_total"]==0, j' "$TMP/out" || fail "info --json: no empty: true"
+expect_rc 0 $FRAGSCOPE info --json "$G/thp-6.18.fst"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["empty"] is False, j' "$TMP/out" || fail "a full trace is called empty"
+# 5. a damaged trace: the messages name the file once, not "'t.fst': 't.fst': offset ..."
+head -c 700000 "$G/thp-6.18.fst" > "$TMP/t.fst"
+for c in "export $TMP/t.fst -o $TMP/t.csv" "info $TMP/t.fst"; do
+  expect_rc 0 $FRAGSCOPE $c
+  grep -q "t.fst': offset [0-9]*: file ends inside a section" "$TMP/err" || fail "$c: $(cat "$TMP/err")"
+  [ "$(grep -o "t\.fst'" "$TMP/err" | wc -l)" = 1 ] || fail "$c names the file more than once: $(cat "$TMP/err")"
+done
 exit 0
