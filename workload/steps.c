@@ -365,11 +365,16 @@ static bool fill_pipes_to(struct wl_ctx *c, uint64_t bytes, bool *size_noted)
  * into it; blocks claimed by earlier runs stay unmovable), so with `adaptive` the phase
  * re-reads it after each round and fills on, by what is still free plus
  * WORKLOAD_PIPE_MARGIN, until less than WORKLOAD_PIPE_LOW is free or `cap` is reached.
+ * "Less than WORKLOAD_PIPE_LOW free" alone does not prove a steal: others may have freed into
+ * the unmovable blocks while the pipes filled, so the pipes may have just fit. Unless the
+ * number of unmovable pageblocks grew (the kernel claimed a block for them), one more round
+ * fills what is still free plus WORKLOAD_PIPE_LOW.
  */
 int wl_pipes(struct wl_ctx *c, uint64_t bytes, uint64_t cap, bool adaptive)
 {
 	bool size_noted = false;
 	uint64_t target = bytes;
+	int64_t blocks0 = adaptive ? wl_unmovable_blocks_now() : -1;
 
 	wl_phase_begin(c, "pipes");
 	raise_nofile(c);
@@ -381,8 +386,20 @@ int wl_pipes(struct wl_ctx *c, uint64_t bytes, uint64_t cap, bool adaptive)
 			break;
 		u = wl_unmovable_free_now();
 		c->res->unmovable_free_end = u;
-		if (!adaptive || u < 0 || (uint64_t)u < WORKLOAD_PIPE_LOW)
+		if (!adaptive || u < 0)
 			break;
+		if ((uint64_t)u < WORKLOAD_PIPE_LOW) {
+			int64_t b = wl_unmovable_blocks_now();
+
+			if (b < 0 || blocks0 < 0 || b > blocks0 || c->res->pipe_overshoot || target >= cap)
+				break;
+			c->res->pipe_overshoot = true;
+			target += (uint64_t)u + WORKLOAD_PIPE_LOW;
+			target = (target + WORKLOAD_PIPE_SIZE - 1) / WORKLOAD_PIPE_SIZE * WORKLOAD_PIPE_SIZE;
+			if (target > cap)
+				target = cap;
+			continue;
+		}
 		if (target >= cap) {
 			wl_note(c, "unmovable pageblocks still hold %llu MiB free with %llu MiB of pipes "
 				"(the cap)", (unsigned long long)(u >> 20),

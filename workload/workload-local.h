@@ -103,6 +103,8 @@ void wl_cleanup(struct wl_ctx *c);
 int wl_read_file(const char *path, char **out);
 /* Free bytes in unmovable pageblocks now (/proc/pagetypeinfo, root); -1 if unreadable. */
 int64_t wl_unmovable_free_now(void);
+/* Unmovable pageblocks now (/proc/pagetypeinfo, root); -1 if unreadable. */
+int64_t wl_unmovable_blocks_now(void);
 /* MemAvailable in bytes from a /proc/meminfo text; -1 if absent. */
 int64_t wl_meminfo_available(const char *text);
 

@@ -233,6 +233,80 @@ int64_t workload_pagetypeinfo_unmovable_free(const char *text)
 	return seen ? total : -1;
 }
 
+/*
+ * The "Unmovable" column of the "Number of blocks type" table (its position from the header
+ * line, not assumed), summed over the zones.
+ */
+int64_t workload_pagetypeinfo_unmovable_blocks(const char *text)
+{
+	const char *p = strstr(text, "Number of blocks type");
+	const char *eol;
+	int col = -1, i = 0;
+	int64_t total = 0;
+	bool seen = false;
+
+	if (!p)
+		return -1;
+	p += strlen("Number of blocks type");
+	eol = strchr(p, '\n');
+	if (!eol)
+		return -1;
+	while (p < eol) {
+		size_t n;
+
+		p += strspn(p, " \t");
+		n = strcspn(p, " \t\n");
+		if (!n)
+			break;
+		if (n == 9 && !strncmp(p, "Unmovable", 9))
+			col = i;
+		i++;
+		p += n;
+	}
+	if (col < 0)
+		return -1;
+	for (p = eol + 1; !strncmp(p, "Node", 4); p = eol + 1) {
+		const char *z = strstr(p, "zone");
+
+		eol = strchr(p, '\n');
+		if (!eol)
+			eol = p + strlen(p);
+		if (!z || z > eol)
+			break;
+		z += 4;
+		z += strspn(z, " \t");
+		z += strcspn(z, " \t\n");	/* the zone's name */
+		for (i = 0; z < eol; i++) {
+			char *end;
+			unsigned long long v = strtoull(z, &end, 10);
+
+			if (end == z)
+				break;
+			if (i == col) {
+				total += (int64_t)v;
+				seen = true;
+				break;
+			}
+			z = end;
+		}
+		if (!*eol)
+			break;
+	}
+	return seen ? total : -1;
+}
+
+int64_t wl_unmovable_blocks_now(void)
+{
+	char *text = NULL;
+	int64_t v;
+
+	if (wl_read_file("/proc/pagetypeinfo", &text))
+		return -1;
+	v = workload_pagetypeinfo_unmovable_blocks(text);
+	free(text);
+	return v;
+}
+
 int64_t wl_unmovable_free_now(void)
 {
 	char *text = NULL;
@@ -568,6 +642,7 @@ void workload_result_json(const struct workload_result *r, struct jsonw *w)
 	jsonw_uint_field(w, "pipes", r->pipes);
 	jsonw_uint_field(w, "pipe_bytes", r->pipe_bytes);
 	jsonw_uint_field(w, "pipe_rounds", r->pipe_rounds);
+	jsonw_bool_field(w, "pipe_overshoot", r->pipe_overshoot);
 	json_bytes_or_null(w, "unmovable_free_end", r->unmovable_free_end);
 	jsonw_uint_field(w, "forks", r->forks);
 	{

@@ -101,6 +101,7 @@ struct workload_result {
 	bool thp_switched;		/* --enable-thp switched it from never for the run */
 	uint64_t pipes, pipe_bytes;
 	unsigned pipe_rounds;		/* automatic pressure: fill rounds */
+	bool pipe_overshoot;		/* automatic pressure: one more round as no block was claimed */
 	int64_t unmovable_free_end;	/* free bytes in unmovable blocks with the pipes full; -1 */
 	uint64_t forks;
 	uint64_t sequence;		/* FNV-1a of the order of the steps taken (seed-driven) */
@@ -150,5 +151,7 @@ int workload_parse_size(const char *s, uint64_t *out);
 
 /* Free bytes in unmovable pageblocks, summed over zones, from a pagetypeinfo text. */
 int64_t workload_pagetypeinfo_unmovable_free(const char *text);
+/* Number of unmovable pageblocks, summed over zones, from a pagetypeinfo text; -1 if absent. */
+int64_t workload_pagetypeinfo_unmovable_blocks(const char *text);
 
 #endif

@@ -72,6 +72,13 @@ static void test_pagetypeinfo(void **state)
 
 	(void)state;
 	assert_int_equal(workload_pagetypeinfo_unmovable_free(pti_618), pages * page);
+	assert_int_equal(workload_pagetypeinfo_unmovable_blocks(pti_618), 1 + 78);
+	assert_int_equal(workload_pagetypeinfo_unmovable_blocks("Page block order: 9\n"), -1);
+	/* the column is found by its name */
+	assert_int_equal(workload_pagetypeinfo_unmovable_blocks(
+		"Number of blocks type      Movable    Unmovable\n"
+		"Node 0, zone   Normal          865           78 \n"
+		"Node 1, zone   Normal          800            2 \n"), 80);
 	assert_int_equal(workload_pagetypeinfo_unmovable_free("Page block order: 9\n"), -1);
 	assert_int_equal(workload_pagetypeinfo_unmovable_free(
 		"Free pages count per migrate type at order 0 1\n"
