@@ -96,12 +96,13 @@ fi
 # capture and its provenance kept for inspection (about 10 s: not deterministic, exits early)
 if [ "$workload" = fragment ]; then
   "$FRAGSCOPE" lab run --kernel 6.12 --mem 256M --workload fragment --workload-args --no-such-option \
-    --capture "$capture" --static "$STATIC" --timeout 300 -o "$TMP/bad.fst" >"$TMP/bad.out" 2>"$TMP/bad.err"
+    --capture "$capture" --static "$STATIC" --workdir "$TMP/wd-bad" --timeout 300 -o "$TMP/bad.fst" >"$TMP/bad.out" 2>"$TMP/bad.err"
   rc=$?
   [ $rc = 1 ] || { cat "$TMP/bad.out" "$TMP/bad.err"; fail "lab run with a failing guest workload exited $rc, expected 1"; }
   grep -q "^fragscope lab: the guest's .*fragment --no-such-option.* exited with status 2" "$TMP/bad.err" ||
     { cat "$TMP/bad.err"; fail "no error naming the failed guest workload and its status"; }
   grep -q "^failed: .*exited with status 2" "$TMP/bad.fst.provenance" || fail "the provenance does not say the capture failed"
   [ ! -s "$TMP/bad.out" ] || { cat "$TMP/bad.out"; fail "a failed lab run printed its success line"; }
+  grep -q "work folder kept: $TMP/wd-bad" "$TMP/bad.err" || { cat "$TMP/bad.err"; fail "the failed run does not say where its work folder is"; }
 fi
 echo "ok: lab 6.12 256M deterministic, capture=$capture workload=$workload"
