@@ -24,10 +24,13 @@ int cmd_bad_option(const struct cmd_desc *d, int c, char **argv, const struct op
 	int len;
 
 	if (c == ':') {
+		/* name the option as it was typed: "-o" or "--output" */
 		name = long_name(opts, optopt);
-		if (name)
+		if (name && arg && !strncmp(arg, "--", 2))
 			return cmd_usage_error(d, "option '--%s' needs a value", name);
-		return cmd_usage_error(d, "option '-%c' needs a value", optopt);
+		if (optopt > 0 && optopt < 256)
+			return cmd_usage_error(d, "option '-%c' needs a value", optopt);
+		return cmd_usage_error(d, "option '%s' needs a value", arg ? arg : "");
 	}
 	/* "--name=value" on an option without a value, or an unknown "--name[=value]" */
 	if (arg && !strncmp(arg, "--", 2)) {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd-args.h"
 #include "lab/lab.h"
 #include "util/log.h"
 #include "util/parse.h"
@@ -749,27 +750,6 @@ out:
 
 static const struct cmd_desc *self_desc(void);
 
-/* One line for an option getopt_long refused (run with opterr = 0 and a leading ':' in the
- * short options): the option as typed, and whether it lacks or must not have a value. */
-static int option_error(const struct cmd_desc *d, const struct option *longopts, const char *arg,
-			int opt, bool missing)
-{
-	char name[64];
-
-	if (arg && !strncmp(arg, "--", 2)) {
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
-		if (!missing && strchr(arg, '='))
-			for (const struct option *l = longopts; l->name; l++)
-				if (!strcmp(l->name, name + 2) && l->has_arg == no_argument)
-					return cmd_usage_error(d, "option '%s' takes no value", name);
-	} else {
-		snprintf(name, sizeof(name), "-%c", opt ? opt : '?');
-	}
-	if (missing)
-		return cmd_usage_error(d, "option '%s' needs a value", name);
-	return cmd_usage_error(d, "unknown option '%s'", name);
-}
-
 /* lab compare A.fst B.fst: the cross-check of --capture both, on any two captures of one run */
 static int run_compare(const struct cmd_desc *d, int argc, char **argv)
 {
@@ -861,8 +841,8 @@ static int run(int argc, char **argv)
 		case 'S': o.static_bin = optarg; break;
 		case 'Q': o.qemu = optarg; break;
 		case 'A': o.append = optarg; break;
-		case ':': return option_error(d, longopts, argv[optind - 1], optopt, true);
-		default: return option_error(d, longopts, argv[optind - 1], optopt, false);
+		case ':': return cmd_bad_option(d, ':', argv, longopts);
+		default: return cmd_bad_option(d, '?', argv, longopts);
 		}
 	}
 	if (optind < argc)

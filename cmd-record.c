@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd-args.h"
 #include "collector/collector.h"
 #include "traces/procfs.h"
 #include "traces/trace.h"
@@ -287,12 +288,8 @@ static int run(int argc, char **argv)
 			cmd_print_usage(&cmd_record_desc, stdout);
 			printf("\n%s", cmd_record_desc.help);
 			return cmd_finish_stdout();
-		case ':':
-			return cmd_usage_error(&cmd_record_desc, "option '%s' needs a value", argv[optind - 1]);
-		default:
-			if (optopt)
-				return cmd_usage_error(&cmd_record_desc, "unknown option '-%c'", optopt);
-			return cmd_usage_error(&cmd_record_desc, "unknown option '%s'", argv[optind - 1]);
+		default:	/* '?' or ':' */
+			return cmd_bad_option(&cmd_record_desc, opt, argv, longopts);
 		}
 	}
 	if (optind < argc)
@@ -446,8 +443,10 @@ static int run(int argc, char **argv)
 	print_stats(c, out, bytes, (now_ns() - t_start) / 1e9);
 	if (json)
 		print_json(c, out, bytes, (now_ns() - t_start) / 1e9);
-	if (cmd && WIFEXITED(child_status) && WEXITSTATUS(child_status))
+	if (cmd && !cmd_failed && WIFEXITED(child_status) && WEXITSTATUS(child_status))
 		pr_warn("'%s' exited with status %d", cmd[0], WEXITSTATUS(child_status));
+	else if (cmd && !cmd_failed && WIFSIGNALED(child_status))
+		pr_warn("'%s' was killed by signal %d", cmd[0], WTERMSIG(child_status));
 	ret = json ? cmd_finish_stdout() : 0;
 	if (cmd_failed)
 		ret = 1;

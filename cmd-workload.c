@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd-args.h"
 #include "util/jsonw.h"
 #include "util/log.h"
 #include "workload/workload.h"
@@ -105,27 +106,6 @@ static void print_plan(const struct workload_plan *p)
 		printf("  forks %u, %u at a time\n", p->forks, p->fork_batch);
 }
 
-/* One line for an option getopt_long refused (run with opterr = 0 and a leading ':' in the
- * short options): the option as typed, and whether it lacks or must not have a value. */
-static int option_error(const struct cmd_desc *d, const struct option *longopts, const char *arg,
-			int opt, bool missing)
-{
-	char name[64];
-
-	if (arg && !strncmp(arg, "--", 2)) {
-		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
-		if (!missing && strchr(arg, '='))
-			for (const struct option *l = longopts; l->name; l++)
-				if (!strcmp(l->name, name + 2) && l->has_arg == no_argument)
-					return cmd_usage_error(d, "option '%s' takes no value", name);
-	} else {
-		snprintf(name, sizeof(name), "-%c", opt ? opt : '?');
-	}
-	if (missing)
-		return cmd_usage_error(d, "option '%s' needs a value", name);
-	return cmd_usage_error(d, "unknown option '%s'", name);
-}
-
 static int run(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -207,9 +187,9 @@ static int run(int argc, char **argv)
 			o.enable_thp = true;
 			break;
 		case ':':
-			return option_error(d, longopts, argv[optind - 1], optopt, true);
+			return cmd_bad_option(d, ':', argv, longopts);
 		default:
-			return option_error(d, longopts, argv[optind - 1], optopt, false);
+			return cmd_bad_option(d, '?', argv, longopts);
 		}
 	}
 	/* getopt_long permutes (GNU): the name may come before or after the options. */
