@@ -178,7 +178,8 @@ static int run(int argc, char **argv)
 	struct trace_reader *r;
 	struct trace_event ev;
 	uint64_t rows = 0, errors = 0;
-	char eb[512], tmp[4096];
+	char eb[512];
+	struct outfile of;
 	FILE *f = stdout;
 	int opt, got, err, ret = 0;
 	bool aborted = false;
@@ -218,14 +219,14 @@ static int run(int argc, char **argv)
 	}
 	if (out) {
 		/* a temporary file renamed over OUT at the end: a failed export leaves OUT as it was */
-		int fd = outfile_tmp(out, tmp, sizeof(tmp));
+		int fd = outfile_begin(out, &of);
 
 		f = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!f) {
 			pr_err("cannot create '%s': %s", out, strerror(fd < 0 ? -fd : errno));
 			if (fd >= 0) {
 				close(fd);
-				unlink(tmp);
+				outfile_abort(&of);
 			}
 			trace_reader_close(r);
 			return 1;
@@ -269,15 +270,15 @@ static int run(int argc, char **argv)
 	if (f != stdout) {
 		if (ferror(f) | (fclose(f) != 0)) {
 			pr_err("cannot write '%s': %s", out, strerror(errno));
-			unlink(tmp);
+			outfile_abort(&of);
 			return 1;
 		}
 		if (aborted) {
-			unlink(tmp);	/* nothing half-written over OUT */
+			outfile_abort(&of);	/* nothing half-written over OUT */
 			return 1;
 		}
 		/* corrupt chunks skipped (ret 1, warned above): the events that could be read are kept */
-		err = outfile_commit(tmp, out);
+		err = outfile_commit(&of);
 		if (err) {
 			pr_err("cannot write '%s': %s", out, strerror(-err));
 			return 1;

@@ -30,7 +30,8 @@ static int run(int argc, char **argv)
 	struct trace_import_opts o = { .sz = sizeof(o) };
 	struct trace_import_stats st;
 	const char *out = NULL;
-	char eb[512], tmp[4096];
+	char eb[512];
+	struct outfile of;
 	int opt, err, fd;
 
 	opterr = 0;
@@ -81,28 +82,28 @@ static int run(int argc, char **argv)
 		return 1;
 	}
 	/* written to a temporary file renamed over OUT at the end: a failed import leaves OUT as it was */
-	fd = outfile_tmp(out, tmp, sizeof(tmp));
+	fd = outfile_begin(out, &of);
 	if (fd < 0) {
 		pr_err("cannot create '%s': %s", out, strerror(-fd));
 		return 1;
 	}
 	close(fd);
-	err = trace_import(argv[optind], tmp, &o, &st, eb, sizeof(eb));
+	err = trace_import(argv[optind], of.path, &o, &st, eb, sizeof(eb));
 	if (!err) {
-		err = outfile_commit(tmp, out);
+		err = outfile_commit(&of);
 		if (err)
 			snprintf(eb, sizeof(eb), "cannot write '%s': %s", out, strerror(-err));
 	}
 	if (err) {
-		char *t = strstr(eb, tmp);
+		char *t = !of.direct && of.path[0] ? strstr(eb, of.path) : NULL;
 
-		unlink(tmp);
 		if (t) {	/* name OUT, not the temporary file */
 			char rest[sizeof(eb)];
 
-			snprintf(rest, sizeof(rest), "%s", t + strlen(tmp));
+			snprintf(rest, sizeof(rest), "%s", t + strlen(of.path));
 			snprintf(t, sizeof(eb) - (size_t)(t - eb), "%s%s", out, rest);
 		}
+		outfile_abort(&of);
 		pr_err("%s", eb[0] ? eb : fragscope_strerror(err));
 		return 1;
 	}

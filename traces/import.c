@@ -1074,8 +1074,12 @@ int trace_import(const char *in, const char *out, const struct trace_import_opts
 	cerr = trace_writer_close(im.w);
 	if (!err && cerr)
 		err = imp_err(&im, cerr, "'%s': cannot finish writing: %s", out, fragscope_strerror(cerr));
-	if (err && im.w)
-		unlink(out);
+	if (err && im.w) {
+		struct stat sb;
+
+		if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
+			unlink(out);	/* never -o /dev/null itself */
+	}
 	trace_header_release(&im.hdr);
 	free(im.lost_cpu);
 	return err;

@@ -2,6 +2,7 @@
 /* Whole-or-nothing output files (outfile.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,38 +20,73 @@ bool outfile_same(const char *in, const char *out)
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-int outfile_tmp(const char *out, char *tmp, size_t cap)
+int outfile_begin(const char *out, struct outfile *o)
 {
-	const char *slash = strrchr(out, '/');
-	size_t dirlen = slash ? (size_t)(slash - out) + 1 : 0;
+	const char *slash;
+	struct stat sb, lsb;
+	size_t dirlen;
 	mode_t um;
 	int fd, n;
 
-	n = snprintf(tmp, cap, "%.*s.%s.XXXXXX", (int)dirlen, out, slash ? slash + 1 : out);
-	if (n < 0 || (size_t)n >= cap)
+	memset(o, 0, sizeof(*o));
+	if (snprintf(o->target, sizeof(o->target), "%s", out) >= (int)sizeof(o->target))
 		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		o->direct = true;
+		snprintf(o->path, sizeof(o->path), "%s", out);
+		fd = open(out, O_WRONLY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	if (lstat(out, &lsb) == 0 && S_ISLNK(lsb.st_mode)) {
+		char *real = realpath(out, NULL);	/* a dangling link: replace the link itself */
+
+		if (real) {
+			n = snprintf(o->target, sizeof(o->target), "%s", real);
+			free(real);
+			if (n < 0 || (size_t)n >= sizeof(o->target))
+				return -ENAMETOOLONG;
+		}
+	}
+	slash = strrchr(o->target, '/');
+	dirlen = slash ? (size_t)(slash - o->target) + 1 : 0;
+	n = snprintf(o->path, sizeof(o->path), "%.*s.%s.XXXXXX", (int)dirlen, o->target,
+		     slash ? slash + 1 : o->target);
+	if (n < 0 || (size_t)n >= sizeof(o->path))
+		return -ENAMETOOLONG;
+	fd = mkostemp(o->path, O_CLOEXEC);
+	if (fd < 0) {
+		o->path[0] = '\0';
 		return -errno;
+	}
 	um = umask(0);
 	umask(um);
 	if (fchmod(fd, 0666 & ~um) < 0) {
 		int err = -errno;
 
 		close(fd);
-		unlink(tmp);
+		outfile_abort(o);
 		return err;
 	}
 	return fd;
 }
 
-int outfile_commit(const char *tmp, const char *out)
+int outfile_commit(struct outfile *o)
 {
-	if (rename(tmp, out) < 0) {
+	if (o->direct)
+		return 0;
+	if (rename(o->path, o->target) < 0) {
 		int err = -errno;
 
-		unlink(tmp);
+		outfile_abort(o);
 		return err;
 	}
+	o->path[0] = '\0';
 	return 0;
+}
+
+void outfile_abort(struct outfile *o)
+{
+	if (!o->direct && o->path[0])
+		unlink(o->path);
+	o->path[0] = '\0';
 }

@@ -12,12 +12,23 @@
  * links). False when either does not exist. */
 bool outfile_same(const char *in, const char *out);
 
-/* Creates an empty temporary file in out's directory (".NAME.XXXXXX"), with the mode a new file
- * created with 0666 under the current umask would have; its path goes into tmp. Returns an open
- * O_RDWR descriptor, or -errno. */
-int outfile_tmp(const char *out, char *tmp, size_t cap);
+struct outfile {
+	char path[4096];	/* where to write: the temporary file, or OUT itself when direct */
+	char target[4096];	/* OUT, through a symlink to the file it names */
+	bool direct;		/* OUT exists and is not a regular file (/dev/null, a FIFO): no rename */
+};
 
-/* Renames tmp over out (0 or -errno; tmp is removed on failure). */
-int outfile_commit(const char *tmp, const char *out);
+/* Creates an empty temporary file in the directory of OUT (".NAME.XXXXXX"; through a symlink,
+ * next to the file it names), with the mode a new file created with 0666 under the current umask
+ * has; or, when OUT exists and is not a regular file, opens OUT itself. Returns an open O_WRONLY
+ * descriptor to o->path, or -errno. */
+int outfile_begin(const char *out, struct outfile *o);
+
+/* Renames the temporary file over the target (0 or -errno; the temporary file is removed on
+ * failure). Nothing to do when direct. */
+int outfile_commit(struct outfile *o);
+
+/* Removes the temporary file (not OUT when direct). */
+void outfile_abort(struct outfile *o);
 
 #endif

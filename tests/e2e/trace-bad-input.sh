@@ -95,4 +95,17 @@ for c in "export $TMP/t.fst -o $TMP/t.csv" "info $TMP/t.fst"; do
   grep -q "t.fst': offset [0-9]*: file ends inside a section" "$TMP/err" || fail "$c: $(cat "$TMP/err")"
   [ "$(grep -o "t\.fst'" "$TMP/err" | wc -l)" = 1 ] || fail "$c names the file more than once: $(cat "$TMP/err")"
 done
+# 6. OUT through a symlink: the file it names gets the output, the link stays; OUT that is not a
+# regular file (here a link to /dev/null) is written in place, never replaced
+expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/fmt" -o "$TMP/good.fst"
+echo old > "$TMP/real.csv"; ln -s real.csv "$TMP/link.csv"
+expect_rc 0 $FRAGSCOPE export "$TMP/good.fst" -o "$TMP/link.csv"
+[ -L "$TMP/link.csv" ] || fail "export replaced the symlink OUT by a file"
+[ "$(wc -l < "$TMP/real.csv")" = 3 ] || fail "export did not write the file the symlink names"
+ln -s /dev/null "$TMP/null"
+expect_rc 0 $FRAGSCOPE export "$TMP/good.fst" -o "$TMP/null"
+expect_rc 0 $FRAGSCOPE import "$TMP/trace.txt" --formats "$TMP/fmt" -o "$TMP/null"
+expect_rc 1 $FRAGSCOPE import /etc/passwd --formats "$TMP/fmt" -o "$TMP/null"
+[ -L "$TMP/null" ] && [ -c /dev/null ] || fail "an output to a device was replaced"
+ls -A "$TMP" | grep -q '^\.' && fail "temporary files left: $(ls -A "$TMP" | grep '^\.')"
 exit 0
