@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cmd-args.h"
+
+#include "replay/engine.h"
 #include "allocator/buddy.h"
 #include "util/parse.h"
 
@@ -74,4 +76,15 @@ const char *cmd_strip_path(const char *msg, const char *path)
 	if (msg[0] == '\'' && !strncmp(msg + 1, path, n) && !strncmp(msg + 1 + n, "': ", 3))
 		return msg + n + 4;
 	return msg;
+}
+
+int cmd_opt_mode(const struct cmd_desc *d, const char *arg, int *mode)
+{
+	if (!strcmp(arg, "follow"))
+		*mode = REPLAY_FOLLOW;
+	else if (!strcmp(arg, "simulate"))
+		*mode = REPLAY_SIMULATE;
+	else
+		return cmd_usage_error(d, "unknown mode '%s' (follow or simulate)", arg);
+	return 0;
 }

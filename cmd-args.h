@@ -20,6 +20,8 @@ int cmd_opt_u64(const struct cmd_desc *d, const char *name, const char *arg, uin
 /* A usage error unless NAME is a built-in allocator profile (the message lists them).
  * Returns 0, or 2 after the message. */
 int cmd_check_profile(const struct cmd_desc *d, const char *name);
+/* --mode follow|simulate into *mode (an enum replay_mode). Returns 0, or 2 after a usage error. */
+int cmd_opt_mode(const struct cmd_desc *d, const char *arg, int *mode);
 /* msg without a leading "'path': " (trace reader messages already name the file). */
 const char *cmd_strip_path(const char *msg, const char *path);
 

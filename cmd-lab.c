@@ -95,19 +95,6 @@ static void say(const char *fmt, ...)
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
-/* snprintf for paths: a path that does not fit is an error, not a silent truncation. */
-static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int pathf(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 static int exe_dir(char *buf, size_t len)
 {
 	char path[PATH_MAX];
@@ -121,7 +108,7 @@ static int exe_dir(char *buf, size_t len)
 	if (!slash)
 		return -ENOENT;
 	*slash = 0;
-	if (pathf(buf, len, "%s", path))
+	if (lab_pathf(buf, len, "%s", path))
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -137,7 +124,7 @@ static bool find_near_exe(const char *rel, char *buf, size_t len)
 	for (int up = 0; up < 4; up++) {
 		char *slash;
 
-		if (!pathf(buf, len, "%s/%s", dir, rel) && access(buf, F_OK) == 0)
+		if (!lab_pathf(buf, len, "%s/%s", dir, rel) && access(buf, F_OK) == 0)
 			return true;
 		slash = strrchr(dir, '/');
 		if (!slash || slash == dir)
@@ -227,7 +214,7 @@ static int lab_resolve_kernel(const char *labdir, const char *spec, const char *
 	struct stat a, b;
 	int ret;
 
-	pathf(script, sizeof(script), "%s/kernel.sh", labdir);
+	lab_pathf(script, sizeof(script), "%s/kernel.sh", labdir);
 	ret = lab_spawn_capture(argv, -1, &out);
 	if (ret) {
 		free(out);
@@ -246,7 +233,7 @@ static int lab_resolve_kernel(const char *labdir, const char *spec, const char *
 	}
 	free(out);
 	/* the ELF vmlinux next to the vmlinuz, extracted once */
-	pathf(vx, sizeof(vx), "%.*s/vmlinux", (int)(strrchr(k->vmlinuz, '/') - k->vmlinuz), k->vmlinuz);
+	lab_pathf(vx, sizeof(vx), "%.*s/vmlinux", (int)(strrchr(k->vmlinuz, '/') - k->vmlinuz), k->vmlinuz);
 	if (stat(vx, &a) == 0 && stat(k->vmlinuz, &b) == 0 && a.st_mtime >= b.st_mtime) {
 		uint8_t *d;
 		size_t n;
@@ -296,7 +283,7 @@ static int lab_find_static(const struct lab_opts *o, char *buf, size_t len)
 			if (lab_spawn(argv, -1, 2, -1))
 				pr_err("'make -C %s static' failed", dir);
 		}
-		pathf(buf, len, "%s/fragscope-static", dir);
+		lab_pathf(buf, len, "%s/fragscope-static", dir);
 	}
 	if (!is_file(buf)) {
 		pr_err("no static fragscope at '%s': run 'make static' (or give --static PATH)", buf);
@@ -324,7 +311,7 @@ static int lab_find_dir(char *buf, size_t len)
 		}
 		*strrchr(buf, '/') = 0;
 	}
-	pathf(init, sizeof(init), "%s/init.sh", buf);
+	lab_pathf(init, sizeof(init), "%s/init.sh", buf);
 	if (!is_file(init)) {
 		pr_err("cannot find the lab scripts ('%s' is missing): run fragscope from its source tree or set FRAGSCOPE_LAB_DIR",
 		       init);
@@ -510,18 +497,18 @@ static int lab_run(const struct lab_opts *o)
 			return 1;
 		}
 	} else {
-		pathf(wd, sizeof(wd), "%s/fragscope-lab.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		lab_pathf(wd, sizeof(wd), "%s/fragscope-lab.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		if (!mkdtemp(wd)) {
 			pr_err("cannot create a work folder '%s': %s", wd, strerror(errno));
 			return 1;
 		}
 		made_wd = true;
 	}
-	pathf(init, sizeof(init), "%s/init.sh", labdir);
-	pathf(initrd, sizeof(initrd), "%s/initramfs.cpio", wd);
-	pathf(console, sizeof(console), "%s/console.log", wd);
-	pathf(serial, sizeof(serial), "%s/ttyS1.out", wd);
-	pathf(outdir, sizeof(outdir), "%s/out", wd);
+	lab_pathf(init, sizeof(init), "%s/init.sh", labdir);
+	lab_pathf(initrd, sizeof(initrd), "%s/initramfs.cpio", wd);
+	lab_pathf(console, sizeof(console), "%s/console.log", wd);
+	lab_pathf(serial, sizeof(serial), "%s/ttyS1.out", wd);
+	lab_pathf(outdir, sizeof(outdir), "%s/out", wd);
 	ret = lab_build_initramfs(initrd, init, busybox, sbin);
 	if (ret) {
 		pr_err("cannot write the initramfs '%s': %s", initrd, strerror(-ret));
@@ -601,7 +588,7 @@ static int lab_run(const struct lab_opts *o)
 			goto out;
 		}
 	}
-	pathf(path, sizeof(path), "%s/uname.txt", outdir);
+	lab_pathf(path, sizeof(path), "%s/uname.txt", outdir);
 	{
 		uint8_t *d;
 		size_t n;
@@ -618,7 +605,7 @@ static int lab_run(const struct lab_opts *o)
 		uint8_t *d;
 		size_t n;
 
-		pathf(path, sizeof(path), "%s/failure", outdir);
+		lab_pathf(path, sizeof(path), "%s/failure", outdir);
 		ret = lab_read_file(path, &d, &n);
 		if (!ret && n)
 			first_line(d, n, failure, sizeof(failure));
@@ -626,8 +613,8 @@ static int lab_run(const struct lab_opts *o)
 			snprintf(failure, sizeof(failure), "the capture in the guest failed (status %d)", res.guest_rc);
 		if (!ret)
 			free(d);
-		pathf(glog, sizeof(glog), "%s/%s", outdir, !strcmp(o->capture, "record") || !strcmp(o->capture, "both") ? "record.log" : "workload.log");
-		pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "tracefs") ? "trace.txt" : "trace.fst");
+		lab_pathf(glog, sizeof(glog), "%s/%s", outdir, !strcmp(o->capture, "record") || !strcmp(o->capture, "both") ? "record.log" : "workload.log");
+		lab_pathf(path, sizeof(path), "%s/%s", outdir, !strcmp(o->capture, "tracefs") ? "trace.txt" : "trace.fst");
 		if (!strcmp(o->capture, "none") || access(path, R_OK))
 			goto out;	/* nothing captured to keep */
 	}
@@ -637,18 +624,18 @@ static int lab_run(const struct lab_opts *o)
 		char *argv[] = { self, "import", txt, "--formats", fmt, "-o", imported, NULL };
 
 		self[n > 0 ? n : 0] = 0;
-		pathf(txt, sizeof(txt), "%s/trace.txt", outdir);
-		pathf(fmt, sizeof(fmt), "%s/format", outdir);
-		pathf(imported, sizeof(imported), "%s/tracefs.fst", outdir);
+		lab_pathf(txt, sizeof(txt), "%s/trace.txt", outdir);
+		lab_pathf(fmt, sizeof(fmt), "%s/format", outdir);
+		lab_pathf(imported, sizeof(imported), "%s/tracefs.fst", outdir);
 		say("converting the guest's tracefs capture with fragscope import");
 		if (lab_spawn(argv, -1, -1, -1)) {
 			pr_err("fragscope import of '%s' failed", txt);
 			goto out;
 		}
-		pathf(path, sizeof(path), "%s", imported);
+		lab_pathf(path, sizeof(path), "%s", imported);
 	}
 	if (!strcmp(o->capture, "record") || !strcmp(o->capture, "both")) {
-		pathf(path, sizeof(path), "%s/trace.fst", outdir);
+		lab_pathf(path, sizeof(path), "%s/trace.fst", outdir);
 	} else if (strcmp(o->capture, "tracefs")) {
 		say("capture 'none': the guest ran the workload only; no trace written");
 		rc = *failure ? 1 : 0;
@@ -676,7 +663,7 @@ static int lab_run(const struct lab_opts *o)
 
 		/* an import made here carries this host's machine header: take the guest's from the
 		 * short record run init makes before the tracefs capture */
-		pathf(hdr, sizeof(hdr), "%s/header.fst", outdir);
+		lab_pathf(hdr, sizeof(hdr), "%s/header.fst", outdir);
 		if (guest_hdr && access(hdr, R_OK)) {
 			pr_warn("the guest wrote no header.fst: the trace keeps this host's machine header");
 			guest_hdr = false;
@@ -698,13 +685,13 @@ static int lab_run(const struct lab_opts *o)
 		compare_line(&cmp, crosscheck, sizeof(crosscheck), "record", "tracefs");
 		say("cross-check: %s", crosscheck);
 	}
-	pathf(path, sizeof(path), "%s.provenance", o->out);
+	lab_pathf(path, sizeof(path), "%s.provenance", o->out);
 	{
 		uint8_t *summary = NULL;
 		size_t n = 0;
 		char rlog[PATH_MAX + 16];
 
-		pathf(rlog, sizeof(rlog), "%s/record.log", outdir);
+		lab_pathf(rlog, sizeof(rlog), "%s/record.log", outdir);
 		if (lab_read_file(rlog, &summary, &n) == 0) {
 			uint8_t *p = realloc(summary, n + 1);
 
@@ -868,9 +855,9 @@ static int run(int argc, char **argv)
 		if (env && *env)
 			snprintf(cache, sizeof(cache), "%s", env);
 		else if (xdg && *xdg)
-			pathf(cache, sizeof(cache), "%s/fragscope/lab", xdg);
+			lab_pathf(cache, sizeof(cache), "%s/fragscope/lab", xdg);
 		else
-			pathf(cache, sizeof(cache), "%s/.cache/fragscope/lab", home ? home : "/tmp");
+			lab_pathf(cache, sizeof(cache), "%s/.cache/fragscope/lab", home ? home : "/tmp");
 		o.cache = cache;
 	}
 	return lab_run(&o);

@@ -65,12 +65,13 @@ static int run(int argc, char **argv)
 			o.profile = optarg;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "follow"))
-				o.mode = REPLAY_FOLLOW;
-			else if (!strcmp(optarg, "simulate"))
-				o.mode = REPLAY_SIMULATE;
-			else
-				return cmd_usage_error(&cmd_replay_desc, "unknown mode '%s' (follow or simulate)", optarg);
+			{
+				int mode;
+
+				if (cmd_opt_mode(&cmd_replay_desc, optarg, &mode))
+					return 2;
+				o.mode = (enum replay_mode)mode;
+			}
 			break;
 		case 'j':
 			json = true;

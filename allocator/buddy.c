@@ -876,33 +876,49 @@ single:
 	move_to_free_list(m, z, i, start);
 }
 
-/* mirrors 6.1 __rmqueue_fallback() (6.1:3033): true if pages were moved to start's lists */
-static bool rmqueue_fallback_61(struct buddy_model *m, struct bzone *z, unsigned order, int start,
-				uint32_t alloc_flags, struct buddy_take *t)
+/*
+ * The buddy search shared by 6.1 and 6.12.0-28 __rmqueue_fallback() (6.1:3033, 6.12.0:2182):
+ * the largest order with a fallback list, except that MOVABLE that may not steal the whole block
+ * takes the smallest instead. False if none; else *co, *fb and *can (whole-block steal allowed).
+ */
+static bool find_fallback_largest(struct buddy_model *m, struct bzone *z, unsigned order, int start,
+				  uint32_t alloc_flags, int *cop, int *fbp, bool *canp)
 {
 	unsigned min_order = (order < m->pbo && (alloc_flags & BUDDY_ALLOC_NOFRAGMENT)) ? m->pbo : order;
-	int co, fb = -1;
-	bool can = false;
-	uint32_t i;
+	int co, fb;
 
 	for (co = (int)m->max_order; co >= (int)min_order; co--) {
-		fb = find_suitable_fallback(m, z, (unsigned)co, start, false, &can);
+		fb = find_suitable_fallback(m, z, (unsigned)co, start, false, canp);
 		if (fb == -1)
 			continue;
-		if (!can && start == BUDDY_MT_MOVABLE && co > (int)order)
+		if (!*canp && start == BUDDY_MT_MOVABLE && co > (int)order)
 			goto find_smallest;
-		goto do_steal;
+		goto found;
 	}
 	return false;
 find_smallest:
 	for (co = (int)order; co < (int)m->nr_orders; co++) {
-		fb = find_suitable_fallback(m, z, (unsigned)co, start, false, &can);
+		fb = find_suitable_fallback(m, z, (unsigned)co, start, false, canp);
 		if (fb != -1)
-			break;
+			goto found;
 	}
-	if (co >= (int)m->nr_orders)
+	return false;
+found:
+	*cop = co;
+	*fbp = fb;
+	return true;
+}
+
+/* mirrors 6.1 __rmqueue_fallback() (6.1:3033): true if pages were moved to start's lists */
+static bool rmqueue_fallback_61(struct buddy_model *m, struct bzone *z, unsigned order, int start,
+				uint32_t alloc_flags, struct buddy_take *t)
+{
+	int co, fb = -1;
+	bool can = false;
+	uint32_t i;
+
+	if (!find_fallback_largest(m, z, order, start, alloc_flags, &co, &fb, &can))
 		return false;
-do_steal:
 	i = FL(z, (unsigned)co, fb)->head;
 	emit_fallback(m, z, i, order, (unsigned)co, start, fb);
 	steal_suitable_fallback_61(m, z, i, alloc_flags, start, can, false, false);
@@ -936,6 +952,24 @@ static uint32_t rmqueue_61(struct buddy_model *m, struct bzone *z, unsigned orde
 
 /* ---- 6.10 .. 6.12.28 ------------------------------------------------------------------------------------ */
 
+/*
+ * A fallback buddy of pageblock order or more is taken whole: every block it covers becomes
+ * start, the remainders go to start's lists (6.10+ steal_suitable_fallback(), try_to_claim_block()).
+ */
+static uint32_t claim_whole_blocks(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned co, unsigned order,
+				   int start, int bt, struct buddy_take *t)
+{
+	free_del(m, z, i);
+	change_pageblock_range(m, z, i, co, start, BUDDY_RETYPE_WHOLE_BLOCK);
+	expand(m, z, i, order, co, start);
+	mark_alloc(m, z, i, order, MT_UNKNOWN);
+	t->pfn = PFN(z, i);
+	t->order = order;
+	t->list_mt = bt;
+	t->path = BUDDY_PATH_CLAIM;
+	return i;
+}
+
 /* mirrors 6.12.0 steal_suitable_fallback() (6.12.0:1912) */
 static uint32_t steal_suitable_fallback_612e(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned co,
 					     unsigned order, int start, uint32_t alloc_flags, bool whole_block,
@@ -947,17 +981,8 @@ static uint32_t steal_suitable_fallback_612e(struct buddy_model *m, struct bzone
 
 	if (bt == BUDDY_MT_HIGHATOMIC)
 		goto single;
-	if (co >= m->pbo) {
-		free_del(m, z, i);
-		change_pageblock_range(m, z, i, co, start, BUDDY_RETYPE_WHOLE_BLOCK);
-		expand(m, z, i, order, co, start);
-		mark_alloc(m, z, i, order, MT_UNKNOWN);
-		t->pfn = PFN(z, i);
-		t->order = order;
-		t->list_mt = bt;
-		t->path = BUDDY_PATH_CLAIM;
-		return i;
-	}
+	if (co >= m->pbo)
+		return claim_whole_blocks(m, z, i, co, order, start, bt, t);
 	boost_and_flag(m, z, alloc_flags);
 	if (!whole_block)
 		goto single;
@@ -988,29 +1013,12 @@ single:
 static uint32_t rmqueue_fallback_612e(struct buddy_model *m, struct bzone *z, unsigned order, int start,
 				      uint32_t alloc_flags, struct buddy_take *t)
 {
-	unsigned min_order = (order < m->pbo && (alloc_flags & BUDDY_ALLOC_NOFRAGMENT)) ? m->pbo : order;
 	int co, fb = -1;
 	bool can = false;
 	uint32_t i, r;
 
-	for (co = (int)m->max_order; co >= (int)min_order; co--) {
-		fb = find_suitable_fallback(m, z, (unsigned)co, start, false, &can);
-		if (fb == -1)
-			continue;
-		if (!can && start == BUDDY_MT_MOVABLE && co > (int)order)
-			goto find_smallest;
-		goto do_steal;
-	}
-	return NIL;
-find_smallest:
-	for (co = (int)order; co < (int)m->nr_orders; co++) {
-		fb = find_suitable_fallback(m, z, (unsigned)co, start, false, &can);
-		if (fb != -1)
-			break;
-	}
-	if (co >= (int)m->nr_orders)
+	if (!find_fallback_largest(m, z, order, start, alloc_flags, &co, &fb, &can))
 		return NIL;
-do_steal:
 	i = FL(z, (unsigned)co, fb)->head;
 	emit_fallback(m, z, i, order, (unsigned)co, start, fb);
 	t->found_pfn = PFN(z, i);
@@ -1040,17 +1048,8 @@ static uint32_t try_to_claim_block(struct buddy_model *m, struct bzone *z, uint3
 		if (bt == BUDDY_MT_HIGHATOMIC && !force)
 			return NIL;
 	}
-	if (co >= m->pbo) {
-		free_del(m, z, i);
-		change_pageblock_range(m, z, i, co, start, BUDDY_RETYPE_WHOLE_BLOCK);
-		expand(m, z, i, order, co, start);
-		mark_alloc(m, z, i, order, MT_UNKNOWN);
-		t->pfn = PFN(z, i);
-		t->order = order;
-		t->list_mt = bt;
-		t->path = BUDDY_PATH_CLAIM;
-		return i;
-	}
+	if (co >= m->pbo)
+		return claim_whole_blocks(m, z, i, co, order, start, bt, t);
 	boost_and_flag(m, z, alloc_flags);
 	if (!prep_move_freepages_block(m, z, i, &s, &nfree, &movable)) {
 		if (!force)

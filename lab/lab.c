@@ -28,8 +28,7 @@
 extern char **environ;
 
 /* snprintf for paths: a path that does not fit is an error, not a silent truncation. */
-static int pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int pathf(char *buf, size_t len, const char *fmt, ...)
+int lab_pathf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -54,7 +53,7 @@ bool lab_find_program(const char *name, char *buf, size_t len)
 	if (asprintf(&dup, "%s:/usr/sbin:/sbin", path ? path : "/usr/bin:/bin") < 0)
 		return false;
 	for (char *d = strtok_r(dup, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
-		pathf(buf, len, "%s/%s", *d ? d : ".", name);
+		lab_pathf(buf, len, "%s/%s", *d ? d : ".", name);
 		found = access(buf, X_OK) == 0;
 	}
 	free(dup);
@@ -261,7 +260,7 @@ int lab_extract_vmlinux(const char *vmlinuz, const char *out, bool *pvh)
 	elf_len = le32(img + poff + plen - 4);
 	if (elf_len < 4096 || elf_len > (1u << 30))
 		goto out;
-	pathf(tmp, sizeof(tmp), "%s.tmp", out);
+	lab_pathf(tmp, sizeof(tmp), "%s.tmp", out);
 	if (!memcmp(img + poff, zstd_magic, sizeof(zstd_magic))) {
 		size_t got;
 
@@ -288,7 +287,7 @@ int lab_extract_vmlinux(const char *vmlinuz, const char *out, bool *pvh)
 			ret = -ENOENT;
 			goto out;
 		}
-		pathf(in, sizeof(in), "%s.xz.tmp", out);
+		lab_pathf(in, sizeof(in), "%s.xz.tmp", out);
 		ret = lab_write_file(in, img + poff, plen - 4);
 		if (ret)
 			goto out;

@@ -101,4 +101,7 @@ struct lab_compare {
  * (they share CLOCK_MONOTONIC) less 1 ms at each end (tracefs text has 1 us timestamps). */
 int lab_compare_traces(const char *a, const char *b, struct lab_compare *res);
 
+/* snprintf for paths: 0, or -ENAMETOOLONG when the path does not fit (never a silent truncation). */
+int lab_pathf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -321,16 +321,23 @@ int trace_procfs_zoneinfo_text(struct trace_header *h, const char *text)
 	return 0;
 }
 
-int trace_procfs_zoneinfo(struct trace_header *h, const char *root)
+/* Reads root+path whole and hands the text to a header parser. */
+static int parse_rooted(struct trace_header *h, const char *root, const char *path,
+			int (*parse)(struct trace_header *h, const char *text))
 {
-	char *txt = read_rooted(root, "/proc/zoneinfo", NULL);
+	char *txt = read_rooted(root, path, NULL);
 	int err;
 
 	if (!txt)
 		return -errno;
-	err = trace_procfs_zoneinfo_text(h, txt);
+	err = parse(h, txt);
 	free(txt);
 	return err;
+}
+
+int trace_procfs_zoneinfo(struct trace_header *h, const char *root)
+{
+	return parse_rooted(h, root, "/proc/zoneinfo", trace_procfs_zoneinfo_text);
 }
 
 /* The migratetype names of the "Number of blocks type" header line, in column order. */
@@ -406,14 +413,7 @@ int trace_procfs_pagetypeinfo_header_text(struct trace_header *h, const char *te
 
 int trace_procfs_pagetypeinfo_header(struct trace_header *h, const char *root)
 {
-	char *txt = read_rooted(root, "/proc/pagetypeinfo", NULL);
-	int err;
-
-	if (!txt)
-		return -errno;
-	err = trace_procfs_pagetypeinfo_header_text(h, txt);
-	free(txt);
-	return err;
+	return parse_rooted(h, root, "/proc/pagetypeinfo", trace_procfs_pagetypeinfo_header_text);
 }
 
 static int zone_by_name(const struct trace_header *h, unsigned int node, const char *name)
