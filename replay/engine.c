@@ -47,6 +47,7 @@ static const char *const cause_names[RC_NR] = {
 	[RC_LOST] = "lost_events",
 	[RC_SNAPSHOT_RACE] = "snapshot_race",
 	[RC_PCP_BYPASS] = "pcp_bypass",
+	[RC_PCP_NESTED] = "pcp_free_nested",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -72,9 +73,13 @@ static const char *const cause_help[RC_NR] = {
 	[RC_LOST] = "the event that would explain it is missing, and the trace reports lost events",
 	[RC_SNAPSHOT_RACE] = "the page changed while the unlocked start snapshot was being taken (the event "
 			     "falls in the snapshot's walk)",
-	[RC_PCP_BYPASS] = "the kernel took from the buddy a page the model had dropped from a pcp list as silently "
-			  "allocated: its free had bypassed the pcp (trylock failure, e.g. a free from an interrupt), "
-			  "which no event shows",
+	[RC_PCP_BYPASS] = "the kernel took from the buddy a page whose last event was a free the model had put on a "
+			  "pcp list (still there, or dropped as silently allocated): the free had bypassed the pcp "
+			  "(trylock failure: a free from an interrupt while the CPU's pcp lock was held), which no "
+			  "event shows",
+	[RC_PCP_NESTED] = "the kernel allocated from a pcp list a page that the model holds just below the pages "
+			  "freed right after it: an interrupt came between that free's mm_page_free and its pcp "
+			  "insertion, and the interrupt's frees reached the list first",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -185,6 +190,7 @@ struct replay {
 	const struct trace_event *cur;	/* event being applied (for logs) */
 	uint64_t last_seq, last_ts;
 	bool has_losses;
+	bool no_why;			/* the resync being logged comes from no model error */
 	uint64_t snap_end_ts;		/* events before this may race with the start snapshot's walk */
 	char errbuf[256];
 };
@@ -224,11 +230,19 @@ static void resync(struct replay *r, enum replay_cause c, uint64_t pfn, int orde
 	{
 		const char *why = buddy_last_error(r->m);
 
-		if (why && *why)
+		if (why && *why && !r->no_why)
 			logf_entry(r, (int)c, pfn, order, "%s: %s", what, why);
 		else	/* the model raised no error (e.g. a silent pcp take): no empty ": " */
 			logf_entry(r, (int)c, pfn, order, "%s (pfn 0x%" PRIx64 " order %d)", what, pfn, order);
 	}
+}
+
+/* A resync the engine found itself (the model raised no error; its last one is stale). */
+static void resync_engine(struct replay *r, enum replay_cause c, uint64_t pfn, int order, const char *what)
+{
+	r->no_why = true;
+	resync(r, c, pfn, order, what);
+	r->no_why = false;
 }
 
 static int role_of(struct replay *r, int kernel_mt)
@@ -279,6 +293,14 @@ static bool pb_was_absent(const struct replay *r, uint64_t pfn)
 	uint64_t k = (pfn >> r->pbo) - r->pb_base;
 
 	return r->pb_absent && pfn >= r->pfn_base && k < r->nr_pb && (r->pb_absent[k >> 6] & (1ULL << (k & 63)));
+}
+
+/* The trace's latest event for pfn was its free (a free clears the owner; allocations and
+ * refills set it), as far as the owner map knows. */
+static bool freed_last(struct replay *r, uint64_t pfn)
+{
+	return r->owner && pfn >= r->pfn_base && pfn - r->pfn_base < r->nr_pfns && !r->owner[pfn - r->pfn_base] &&
+	       was_seen(r, pfn);
 }
 
 /* owner bookkeeping for mixed pageblocks */
@@ -1076,7 +1098,9 @@ static void take_block(struct replay *r, const struct trace_event *ev, uint64_t 
 		break;
 	case BUDDY_PFN_PCP_HEAD:
 	case BUDDY_PFN_PCP_TAIL:
-		c = RC_PCP;
+		/* on the model's pcp list since its free, yet in the kernel's buddy: that free had
+		 * bypassed the pcp, unless a drain event is missing */
+		c = freed_last(r, pfn) ? (r->has_losses ? RC_LOST : RC_PCP_BYPASS) : RC_PCP;
 		break;
 	case BUDDY_PFN_ALLOCATED:
 		if (pfnmap_del(&r->silent, pfn, NULL))
@@ -1300,6 +1324,51 @@ static bool recently_pushed(struct replay *r, const struct cpu_state *cs, const 
 	return true;
 }
 
+/*
+ * __free_frozen_pages() traces mm_page_free before it takes the pcp lock: an interrupt in
+ * between (an RCU callback freeing page tables or slab pages) frees onto the same list first,
+ * and the interrupted free's page lands above them. The model, which pushes in trace order,
+ * then holds that page just below the interrupt's pages: ahead[] (head first) are exactly the
+ * pages this CPU pushed right after pfn, in reverse. True if so.
+ */
+static bool nested_after(const struct cpu_state *cs, uint64_t pfn, const uint64_t *ahead, unsigned n)
+{
+	unsigned back = cs->pushed_head < PUSHED_RING ? cs->pushed_head : PUSHED_RING;
+
+	for (unsigned k = n + 1; k <= back; k++) {	/* pfn pushed k pushes ago */
+		unsigned at = (cs->pushed_head - k) % PUSHED_RING;
+
+		if (cs->pushed[at] != pfn)
+			continue;
+		for (unsigned i = 0; i < n; i++)	/* ahead[i] pushed n - i pushes after pfn */
+			if (cs->pushed[(cs->pushed_head - k + n - i) % PUSHED_RING] != ahead[i])
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* The pages' next events in the lookahead window show them still on a pcp list (allocated or
+ * drained, none freed first, which would mean the bulk allocator took them), for at least one. */
+static bool still_on_pcp(struct replay *r, const uint64_t *pfns, unsigned n)
+{
+	unsigned confirmed = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		for (unsigned i = 1; i < r->win_nr; i++) {
+			const struct trace_event *e = &win_at(r, i)->ev;
+
+			if (e->pfn != pfns[k] || e->kind == TEV_PAGE_FREE_BATCHED || e->kind == TEV_MARKER)
+				continue;
+			if (e->kind == TEV_PAGE_ALLOC || e->kind == TEV_PAGE_PCPU_DRAIN)
+				confirmed++;
+			else
+				return false;
+			break;
+		}
+	return confirmed > 0;
+}
+
 static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 {
 	struct cpu_state *cs = cpu_of(r, ev->cpu);
@@ -1356,13 +1425,18 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 		if (p == ev->pfn && pos > 0 && pos <= 64 && info.cpu == (int)ev->cpu && recently_pushed(r, cs, ahead, nahead)) {
 			r->res.pcp_reordered++;
 			r->res.pcp_agree++;
+		} else if (p == ev->pfn && pos > 0 && pos < PUSHED_RING && info.cpu == (int)ev->cpu &&
+			   nested_after(cs, ev->pfn, ahead, nahead) && still_on_pcp(r, ahead, nahead)) {
+			/* the pages ahead stay: the kernel has them below this one */
+			resync_engine(r, RC_PCP_NESTED, ev->pfn, ev->order,
+				      "pcp allocation of a page freed before an interrupt's frees");
 		} else if (p == ev->pfn && pos > 0 && pos <= 64) {
 			for (unsigned i = 0; i < nahead; i++) {
 				struct buddy_pfn_info ai;
 
 				if (buddy_pfn_info(r->m, ahead[i], &ai))
 					continue;
-				resync(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
+				resync_engine(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
 				buddy_pcp_remove(r->m, info.cpu, ahead[i], ai.order, BUDDY_MT_NONE, NULL, NULL);
 				pfnmap_put(&r->silent, ahead[i], 1);
 			}

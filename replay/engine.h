@@ -44,6 +44,8 @@ enum replay_cause {
 	RC_LOST,		/* the explaining event is missing and the trace lost events */
 	RC_SNAPSHOT_RACE,	/* during the unlocked start snapshot's walk */
 	RC_PCP_BYPASS,		/* a traced free that bypassed the pcp (trylock failure) */
+	RC_PCP_NESTED,		/* a free whose pcp insertion came after an interrupt's frees, which
+				 * were traced after it (replay/RESYNCS.md) */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);

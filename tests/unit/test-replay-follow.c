@@ -469,6 +469,107 @@ static void test_follow_zone_growth(void **state)
 	replay_free(r);
 }
 
+/* An interrupt between a free's mm_page_free and its pcp insertion (pcp_free_nested,
+ * replay/RESYNCS.md): P is traced first, the interrupt's frees A and B reach the list first,
+ * P lands on top, then the task frees C. The kernel then allocates C, P, B, A from the head.
+ * With bulk = true, A and B are freed again instead (the bulk allocator took them): the same
+ * allocation of P is then pcp_silent_alloc for A and B, not a nested free. */
+static void nested_free_script(bool bulk)
+{
+	uint64_t p = BASE + 5 * 512 + 8, a = BASE + 5 * 512 + 20, b = BASE + 5 * 512 + 21;
+	uint64_t c = BASE + 5 * 512 + 30;
+
+	nE = 0;
+	ev(TEV_PAGE_FREE, 0, p, 0, -1);
+	ev(TEV_PAGE_FREE, 0, a, 0, -1);
+	ev(TEV_PAGE_FREE, 0, b, 0, -1);
+	ev(TEV_PAGE_FREE, 0, c, 0, -1);
+	ev(TEV_PAGE_ALLOC, 0, c, 0, 1);
+	ev(TEV_PAGE_ALLOC, 0, p, 0, 1);
+	if (bulk) {
+		ev(TEV_PAGE_FREE, 1, b, 0, -1);
+		ev(TEV_PAGE_FREE, 1, a, 0, -1);
+	} else {
+		ev(TEV_PAGE_ALLOC, 0, b, 0, 1);
+		ev(TEV_PAGE_ALLOC, 0, a, 0, 1);
+	}
+}
+
+static void test_follow_nested_free(void **state)
+{
+	struct trace_header h;
+	struct snap start;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .check_every = 1,
+				 .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	nested_free_script(false);
+	r = run_script(&h, &start.s, NULL, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->resyncs[RC_PCP_NESTED], 1);
+	for (int c = 0; c < RC_NR; c++)
+		if (c != RC_PCP_NESTED)
+			assert_int_equal(res->resyncs[c], 0);
+	assert_int_equal(res->pcp_allocs, 4);
+	assert_int_equal(res->pcp_agree, 3);	/* C, B and A were at the head */
+	assert_int_equal(res->invariant_err, 0);
+	replay_free(r);
+
+	nested_free_script(true);
+	r = run_script(&h, &start.s, NULL, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->resyncs[RC_PCP_NESTED], 0);
+	assert_int_equal(res->resyncs[RC_PCP_SILENT], 2);
+	assert_int_equal(res->invariant_err, 0);
+	replay_free(r);
+}
+
+/* A free that bypassed the pcp (pcp_bypass): traced on cpu 0, put on cpu 0's pcp list by the
+ * model, then taken from the buddy by a refill. The kernel's pcp trylock had failed (an
+ * interrupt's free while the CPU held its pcp lock); the take says so. A page put on the pcp
+ * list by a refill and taken again is no bypass (pcp_mismatch). */
+static void test_follow_pcp_bypass(void **state)
+{
+	struct trace_header h;
+	struct snap start;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	uint64_t p = BASE + 5 * 512 + 9;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	nE = 0;
+	ev(TEV_PAGE_FREE, 0, p, 0, -1);
+	zl(1, p, 0, 1);
+	ev(TEV_PAGE_ALLOC, 1, p, 0, 1);
+	r = run_script(&h, &start.s, NULL, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->resyncs[RC_PCP_BYPASS], 1);
+	assert_int_equal(res->resyncs[RC_PCP], 0);
+	assert_int_equal(res->invariant_err, 0);
+	replay_free(r);
+
+	/* refill of BASE (cpu 0), allocation of BASE; BASE+1 stays on cpu 0's list; then a take
+	 * of BASE+1 from the buddy: the model's refill disagrees, no free is involved */
+	nE = 0;
+	zl(0, BASE, 0, 1);
+	zl(0, BASE + 1, 0, 1);
+	ev(TEV_PAGE_ALLOC, 0, BASE, 0, 1);
+	zl(1, BASE + 1, 0, 1);
+	ev(TEV_PAGE_ALLOC, 1, BASE + 1, 0, 1);
+	r = run_script(&h, &start.s, NULL, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->resyncs[RC_PCP_BYPASS], 0);
+	assert_int_equal(res->resyncs[RC_PCP], 1);
+	replay_free(r);
+}
+
 static bool same_snapshot(const struct trace_snapshot *a, const struct trace_snapshot *b)
 {
 	if (a->nr_free_blocks != b->nr_free_blocks || a->nr_pcp_pages != b->nr_pcp_pages ||
@@ -554,6 +655,8 @@ int main(void)
 		cmocka_unit_test(test_follow_random_events),
 		cmocka_unit_test(test_timeline_seek),
 		cmocka_unit_test(test_follow_zone_growth),
+		cmocka_unit_test(test_follow_nested_free),
+		cmocka_unit_test(test_follow_pcp_bypass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
