@@ -122,6 +122,7 @@ struct cpu_state {
 	uint64_t pushed_seq[PUSHED_RING];
 	unsigned pushed_head;
 	uint64_t last_alloc_seq;	/* this CPU's latest mm_page_alloc */
+	bool in_refill;		/* a refill took pages, its mm_page_alloc is still to come */
 	/* 6.1: extfrag seen, the retried zone_locked to come */
 	bool fb_pending;
 	struct buddy_take fb_pred;
@@ -1061,6 +1062,7 @@ static void after_take(struct replay *r, struct cpu_state *cs, const struct trac
 	mark_seen(r, pfn);
 	set_owner(r, pfn, order, start);
 	if (cs->run_refill) {
+		cs->in_refill = true;
 		int err = buddy_pcp_add(r->m, ev->cpu, pfn, order, start >= 0 ? start : list_role, true,
 					r->prof.pcppage_mt_cache ? list_role : BUDDY_MT_NONE);
 
@@ -1379,6 +1381,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 		return;
 	cs->batch_pending = 0;
 	cs->in_loop2 = false;
+	cs->in_refill = false;
 	if (cs->run_open)
 		close_run(r, cs);
 	if (ev->pfn == TRACE_PFN_NONE) {
@@ -1576,6 +1579,14 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 		return;
 	}
+	/* traced after a refill's takes and before its mm_page_alloc: rmqueue_bulk() turned
+	 * interrupts back on with the pcp lock still held, and a pending interrupt freed; its
+	 * pcp trylock failed, so the page went to the buddy */
+	if (cs->in_refill) {
+		r->res.refill_irq_frees++;
+		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
+		return;
+	}
 	pcp_free(r, ev->cpu, ev->pfn, ev->order);
 }
 
@@ -1584,6 +1595,8 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 	uint64_t order;
 	struct cpu_state *cs = cpu_of(r, ev->cpu);
 
+	if (cs)
+		cs->in_refill = false;	/* a batch reached the pcp: its lock was free */
 	if (cs && cs->batch_pending)
 		cs->batch_pending--;
 	if (cs)
@@ -1600,6 +1613,10 @@ static void on_drain(struct replay *r, const struct trace_event *ev)
 {
 	struct buddy_pfn_info info;
 	int mt = role_of(r, ev->mt);
+	struct cpu_state *cs = cpu_of(r, ev->cpu);
+
+	if (cs)
+		cs->in_refill = false;	/* a drain of this CPU's pcp: its lock was free */
 
 	if (!buddy_pcp_drain_page(r->m, -1, ev->pfn, ev->order, mt))
 		return;
@@ -2176,6 +2193,9 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 	if (res->zone_growth_frees)
 		fprintf(f, "zone growth frees     %12" PRIu64 "  (memory the start snapshot had not got yet: lazy init, "
 			"hotplug)\n", res->zone_growth_frees);
+	if (res->refill_irq_frees)
+		fprintf(f, "refill irq frees      %12" PRIu64 "  (traced inside a pcp refill: an interrupt's, to the buddy)\n",
+			res->refill_irq_frees);
 	fprintf(f, "resyncs               %12" PRIu64 "\n", total_resyncs(res));
 	for (int c = 0; c < RC_NR; c++)
 		if (res->resyncs[c])
@@ -2235,6 +2255,7 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 	jsonw_uint_field(w, "pcp_allocs", res->pcp_allocs);
 	jsonw_uint_field(w, "pcp_reordered", res->pcp_reordered);
 	jsonw_uint_field(w, "zone_growth_frees", res->zone_growth_frees);
+	jsonw_uint_field(w, "refill_irq_frees", res->refill_irq_frees);
 	jsonw_name(w, "resyncs");
 	jsonw_start_object(w);
 	for (int c = 0; c < RC_NR; c++)

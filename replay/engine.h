@@ -95,7 +95,9 @@ struct replay_result {
 	uint64_t resyncs[RC_NR];
 	uint64_t pcp_other_cpu;		/* pcp pages found on another CPU's list (preemption, drains) */
 	uint64_t pcp_reordered;
-	uint64_t zone_growth_frees;	/* frees into memory absent at the start snapshot (lazy init) */		/* pcp takes whose event came after later frees on the CPU */
+	uint64_t zone_growth_frees;	/* frees into memory absent at the start snapshot (lazy init) */
+	uint64_t refill_irq_frees;	/* frees traced inside a pcp refill: an interrupt's, sent to the
+					 * buddy (the pcp lock was held; replay/RESYNCS.md) */		/* pcp takes whose event came after later frees on the CPU */
 	uint64_t alloc_failures;
 	/* simulate */
 	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees, sim_same_pfn;

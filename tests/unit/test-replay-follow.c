@@ -570,6 +570,48 @@ static void test_follow_pcp_bypass(void **state)
 	replay_free(r);
 }
 
+/* A free traced between a refill's takes and its mm_page_alloc on the same CPU came from an
+ * interrupt that rmqueue_bulk() let in with the pcp lock held: its trylock failed and the page
+ * went to the buddy (refill_irq_frees). The same free after the mm_page_alloc goes to the pcp. */
+static void test_follow_refill_irq_free(void **state)
+{
+	struct trace_header h;
+	struct snap start;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .check_every = 1,
+				 .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	struct buddy_pfn_info info;
+	uint64_t p = BASE + 5 * 512 + 9;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	for (int after = 0; after < 2; after++) {
+		nE = 0;
+		zl(0, BASE, 0, 1);
+		zl(0, BASE + 1, 0, 1);
+		if (!after)
+			ev(TEV_PAGE_FREE, 0, p, 0, -1);
+		ev(TEV_PAGE_ALLOC, 0, BASE, 0, 1);
+		if (after)
+			ev(TEV_PAGE_FREE, 0, p, 0, -1);
+		r = run_script(&h, &start.s, NULL, &o);
+		res = replay_get_result(r);
+		for (int c = 0; c < RC_NR; c++)
+			assert_int_equal(res->resyncs[c], 0);
+		assert_int_equal(res->refill_irq_frees, after ? 0 : 1);
+		assert_int_equal(buddy_pfn_info(replay_model(r), p, &info), 0);
+		if (after)
+			assert_int_equal(info.state, BUDDY_PFN_PCP_HEAD);
+		else
+			assert_true(info.state == BUDDY_PFN_FREE_HEAD || info.state == BUDDY_PFN_FREE_TAIL);
+		assert_int_equal(res->pcp_agree, 1);
+		assert_int_equal(res->invariant_err, 0);
+		replay_free(r);
+	}
+}
+
 static bool same_snapshot(const struct trace_snapshot *a, const struct trace_snapshot *b)
 {
 	if (a->nr_free_blocks != b->nr_free_blocks || a->nr_pcp_pages != b->nr_pcp_pages ||
@@ -657,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_follow_zone_growth),
 		cmocka_unit_test(test_follow_nested_free),
 		cmocka_unit_test(test_follow_pcp_bypass),
+		cmocka_unit_test(test_follow_refill_irq_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
