@@ -48,6 +48,7 @@ static const char *const cause_names[RC_NR] = {
 	[RC_SNAPSHOT_RACE] = "snapshot_race",
 	[RC_PCP_BYPASS] = "pcp_bypass",
 	[RC_PCP_NESTED] = "pcp_free_nested",
+	[RC_FREE_MISSING] = "free_missing",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -80,6 +81,9 @@ static const char *const cause_help[RC_NR] = {
 	[RC_PCP_NESTED] = "the kernel allocated from a pcp list a page that the model holds just below the pages "
 			  "freed right after it: an interrupt came between that free's mm_page_free and its pcp "
 			  "insertion, and the interrupt's frees reached the list first",
+	[RC_FREE_MISSING] = "a page allocated again with no free between, in a trace that counts no loss: its "
+			    "mm_page_free is missing from the capture (recorded alongside ftrace, such frees were "
+			    "softirq frees that ftrace has and the BPF collector dropped without counting them)",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -1396,7 +1400,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 	case BUDDY_PFN_ALLOCATED:
 		if (cs->last_direct_pfn != ev->pfn) {
 			/* a page the snapshot missed on a pcp list, or a model error */
-			resync(r, !was_seen(r, ev->pfn) ? RC_SNAPSHOT_PCP : r->has_losses ? RC_LOST : RC_ALLOCATED,
+			resync(r, !was_seen(r, ev->pfn) ? RC_SNAPSHOT_PCP : r->has_losses ? RC_LOST : RC_FREE_MISSING,
 			       ev->pfn, ev->order, "mm_page_alloc of an allocated page");
 		}
 		break;
@@ -1603,6 +1607,20 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 		cs->in_loop2 = cs->batch_pending > 0;
 
 	if (!pfnmap_del(&r->pending_batched, ev->pfn, &order)) {
+		struct buddy_pfn_info info;
+
+		/* its mm_page_free left the lookahead window before this event came in (a
+		 * batch whose commits drained thousands of pages in between): the free was
+		 * applied as a single one, onto the pcp. The page reaches the pcp only now:
+		 * move it to the head. */
+		if (!buddy_pfn_info(r->m, ev->pfn, &info) && info.state == BUDDY_PFN_PCP_HEAD && info.cpu >= 0 &&
+		    freed_last(r, ev->pfn) &&
+		    !buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, BUDDY_MT_NONE, NULL, NULL)) {
+			r->res.batched_late++;
+			set_owner(r, ev->pfn, info.order, BUDDY_MT_NONE);
+			pcp_free(r, ev->cpu, ev->pfn, info.order);
+			return;
+		}
 		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
 		return;
 	}
@@ -2193,6 +2211,9 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 	if (res->zone_growth_frees)
 		fprintf(f, "zone growth frees     %12" PRIu64 "  (memory the start snapshot had not got yet: lazy init, "
 			"hotplug)\n", res->zone_growth_frees);
+	if (res->batched_late)
+		fprintf(f, "late batched frees    %12" PRIu64 "  (mm_page_free_batched beyond the lookahead of its free: "
+			"moved to the pcp head)\n", res->batched_late);
 	if (res->refill_irq_frees)
 		fprintf(f, "refill irq frees      %12" PRIu64 "  (traced inside a pcp refill: an interrupt's, to the buddy)\n",
 			res->refill_irq_frees);
@@ -2256,6 +2277,7 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 	jsonw_uint_field(w, "pcp_reordered", res->pcp_reordered);
 	jsonw_uint_field(w, "zone_growth_frees", res->zone_growth_frees);
 	jsonw_uint_field(w, "refill_irq_frees", res->refill_irq_frees);
+	jsonw_uint_field(w, "batched_late", res->batched_late);
 	jsonw_name(w, "resyncs");
 	jsonw_start_object(w);
 	for (int c = 0; c < RC_NR; c++)

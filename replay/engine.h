@@ -46,6 +46,8 @@ enum replay_cause {
 	RC_PCP_BYPASS,		/* a traced free that bypassed the pcp (trylock failure) */
 	RC_PCP_NESTED,		/* a free whose pcp insertion came after an interrupt's frees, which
 				 * were traced after it (replay/RESYNCS.md) */
+	RC_FREE_MISSING,	/* a page allocated again with no free between in a trace that counts
+				 * no loss: the capture lacks its mm_page_free (replay/RESYNCS.md) */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);
@@ -97,7 +99,8 @@ struct replay_result {
 	uint64_t pcp_reordered;
 	uint64_t zone_growth_frees;	/* frees into memory absent at the start snapshot (lazy init) */
 	uint64_t refill_irq_frees;	/* frees traced inside a pcp refill: an interrupt's, sent to the
-					 * buddy (the pcp lock was held; replay/RESYNCS.md) */		/* pcp takes whose event came after later frees on the CPU */
+					 * buddy (the pcp lock was held; replay/RESYNCS.md) */
+	uint64_t batched_late;		/* mm_page_free_batched whose mm_page_free had left the lookahead */		/* pcp takes whose event came after later frees on the CPU */
 	uint64_t alloc_failures;
 	/* simulate */
 	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees, sim_same_pfn;

@@ -90,7 +90,7 @@ static void start_snapshot(struct snap *sn)
 	add_free(sn, BASE + 0x1c00, 9, 0);
 }
 
-static struct trace_event E[64];
+static struct trace_event E[4096];
 static unsigned nE;
 
 static void ev(uint8_t kind, uint32_t cpu, uint64_t pfn, uint8_t order, int8_t mt)
@@ -612,6 +612,69 @@ static void test_follow_refill_irq_free(void **state)
 	}
 }
 
+/* A page allocated twice with no free between, in a trace without losses: its free is missing
+ * from the capture (free_missing); with losses reported it is lost_events. */
+static void test_follow_free_missing(void **state)
+{
+	struct trace_header h;
+	struct snap start;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	uint64_t p = BASE + 5 * 512 + 9;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	for (int losses = 0; losses < 2; losses++) {
+		nE = 0;
+		ev(TEV_PAGE_FREE, 0, p, 0, -1);
+		ev(TEV_PAGE_ALLOC, 0, p, 0, 1);
+		ev(TEV_PAGE_ALLOC, 0, p, 0, 1);
+		o.trace_has_losses = losses;
+		r = run_script(&h, &start.s, NULL, &o);
+		res = replay_get_result(r);
+		assert_int_equal(res->resyncs[RC_FREE_MISSING], losses ? 0 : 1);
+		assert_int_equal(res->resyncs[RC_LOST], losses ? 1 : 0);
+		assert_int_equal(res->resyncs[RC_ALLOCATED], 0);
+		replay_free(r);
+	}
+}
+
+/* A batched free whose mm_page_free left the lookahead window (REPLAY_WINDOW events) before
+ * its mm_page_free_batched came in: the free was applied as a single one (pcp push then), and
+ * the batched event moves the page to the list head, where the kernel put it (batched_late). */
+static void test_follow_batched_late(void **state)
+{
+	struct trace_header h;
+	struct snap start;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	uint64_t a = BASE + 5 * 512 + 9, b = BASE + 5 * 512 + 10;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	nE = 0;
+	ev(TEV_PAGE_FREE, 0, a, 0, -1);		/* loop 1 of a batch */
+	ev(TEV_PAGE_FREE, 0, b, 0, -1);		/* a single free: pcp */
+	while (nE < REPLAY_WINDOW + 100)	/* failed allocations on cpu 1 */
+		ev(TEV_PAGE_ALLOC, 1, TRACE_PFN_NONE, 0, 1);
+	ev(TEV_PAGE_FREE_BATCHED, 0, a, 0, -1);	/* loop 2: a reaches the pcp now, above b */
+	ev(TEV_PAGE_ALLOC, 0, a, 0, 1);
+	ev(TEV_PAGE_ALLOC, 0, b, 0, 1);
+	r = run_script(&h, &start.s, NULL, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->batched_late, 1);
+	for (int c = 0; c < RC_NR; c++)
+		assert_int_equal(res->resyncs[c], 0);
+	assert_int_equal(res->pcp_allocs, 2);
+	assert_int_equal(res->pcp_agree, 2);
+	assert_int_equal(res->invariant_err, 0);
+	replay_free(r);
+}
+
 static bool same_snapshot(const struct trace_snapshot *a, const struct trace_snapshot *b)
 {
 	if (a->nr_free_blocks != b->nr_free_blocks || a->nr_pcp_pages != b->nr_pcp_pages ||
@@ -700,6 +763,8 @@ int main(void)
 		cmocka_unit_test(test_follow_nested_free),
 		cmocka_unit_test(test_follow_pcp_bypass),
 		cmocka_unit_test(test_follow_refill_irq_free),
+		cmocka_unit_test(test_follow_free_missing),
+		cmocka_unit_test(test_follow_batched_late),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
