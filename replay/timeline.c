@@ -472,6 +472,9 @@ struct replay_timeline *replay_timeline_build_opts(struct trace_reader *rd, cons
 		*err = replay_feed(r, &ev);
 	if (*err >= 0)
 		*err = replay_finish(r, NULL);
+	tl->st.events = replay_get_result(r)->events;
+	for (int c = 0; c < RC_NR; c++)
+		tl->st.resyncs += replay_get_result(r)->resyncs[c];
 	replay_free(r);
 	tl->building = NULL;
 	free(tl->prev);
@@ -570,81 +573,92 @@ static inline size_t hash_pfn(uint64_t pfn, unsigned bits)
 	return (size_t)((pfn * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
 }
 
-/* Rebuilds the lists of rec (sorted by pfn) into s: heads in pfn order, each list whole. */
+/* Rebuilds the lists of rec (sorted by pfn) into s: heads in pfn order, each list whole.
+ * Successors are looked up in one pass with independent accesses, then the lists are walked
+ * through a compact successor array (a walk over the hash table would wait on a cache miss
+ * per entry), then the entries are gathered. */
 static int lists_to_snapshot(const struct tl_rec *rec, size_t n, struct trace_snapshot *s)
 {
 	unsigned bits = 4;
-	size_t nfree = 0, npcp = 0, done = 0;
+	size_t nfree = 0, npcp = 0, done = 0, mask;
 	uint64_t *key;
-	uint32_t *val;
+	uint32_t *val, *succ, *seq;
 	uint8_t *has_pred;
 	int err = 0;
 
 	while (((size_t)1 << bits) < 2 * n + 2)
 		bits++;
-	key = malloc(((size_t)1 << bits) * sizeof(*key));
-	val = malloc(((size_t)1 << bits) * sizeof(*val));
+	mask = ((size_t)1 << bits) - 1;
+	if (n >= UINT32_MAX)
+		return -ERANGE;
+	key = malloc((mask + 1) * sizeof(*key));
+	val = malloc((mask + 1) * sizeof(*val));
+	succ = malloc((n + 1) * sizeof(*succ));
+	seq = malloc((n + 1) * sizeof(*seq));
 	has_pred = calloc(n + 1, 1);
 	for (size_t i = 0; i < n; i++)
 		(rec[i].list & TL_PCP) ? npcp++ : nfree++;
 	s->free_blocks = malloc((nfree + 1) * sizeof(*s->free_blocks));
 	s->pcp_pages = malloc((npcp + 1) * sizeof(*s->pcp_pages));
-	if (!key || !val || !has_pred || !s->free_blocks || !s->pcp_pages) {
+	if (!key || !val || !succ || !seq || !has_pred || !s->free_blocks || !s->pcp_pages) {
 		err = -ENOMEM;
 		goto out;
 	}
-	memset(key, 0xff, ((size_t)1 << bits) * sizeof(*key));
+	memset(key, 0xff, (mask + 1) * sizeof(*key));
 	for (size_t i = 0; i < n; i++) {
 		size_t h = hash_pfn(rec[i].pfn, bits);
 
 		while (key[h] != TL_NONE)
-			h = (h + 1) & (((size_t)1 << bits) - 1);
+			h = (h + 1) & mask;
 		key[h] = rec[i].pfn;
 		val[h] = (uint32_t)i;
 	}
 	for (size_t i = 0; i < n; i++) {
 		size_t h;
 
+		succ[i] = UINT32_MAX;
 		if (rec[i].next == TL_NONE)
 			continue;
 		for (h = hash_pfn(rec[i].next, bits); key[h] != TL_NONE && key[h] != rec[i].next;)
-			h = (h + 1) & (((size_t)1 << bits) - 1);
+			h = (h + 1) & mask;
 		if (key[h] == TL_NONE || has_pred[val[h]]) {
 			err = -EINVAL;		/* a successor that is missing or follows two entries */
 			goto out;
 		}
 		has_pred[val[h]] = 1;
+		succ[i] = val[h];
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (has_pred[i])
 			continue;
-		for (size_t x = i;;) {
-			const struct tl_rec *r = &rec[x];
-			size_t h;
-
-			if (++done > n) {
+		for (uint32_t x = (uint32_t)i; x != UINT32_MAX; x = succ[x]) {
+			if (done == n) {
 				err = -EINVAL;
 				goto out;
 			}
-			if (r->list & TL_PCP)
-				s->pcp_pages[s->nr_pcp_pages++] = (struct trace_pcp_page){
-					.pfn = r->pfn, .cpu = r->cpu, .zone = r->zone, .order = r->order,
-					.pindex = (uint8_t)(r->list & ~TL_PCP) };
-			else
-				s->free_blocks[s->nr_free_blocks++] = (struct trace_free_block){
-					.pfn = r->pfn, .zone = r->zone, .order = r->order, .mt = (int8_t)r->list };
-			if (r->next == TL_NONE)
-				break;
-			for (h = hash_pfn(r->next, bits); key[h] != r->next;)
-				h = (h + 1) & (((size_t)1 << bits) - 1);
-			x = val[h];
+			seq[done++] = x;
 		}
 	}
-	if (done != n)
+	if (done != n) {
 		err = -EINVAL;		/* a cycle with no head */
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct tl_rec *r = &rec[seq[k]];
+
+		if (r->list & TL_PCP)
+			s->pcp_pages[s->nr_pcp_pages++] = (struct trace_pcp_page){
+				.pfn = r->pfn, .cpu = r->cpu, .zone = r->zone, .order = r->order,
+				.pindex = (uint8_t)(r->list & ~TL_PCP) };
+		else
+			s->free_blocks[s->nr_free_blocks++] = (struct trace_free_block){
+				.pfn = r->pfn, .zone = r->zone, .order = r->order, .mt = (int8_t)r->list };
+	}
 out:
 	free(key);
 	free(val);
+	free(succ);
+	free(seq);
 	free(has_pred);
 	return err;
 }

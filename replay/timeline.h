@@ -42,6 +42,7 @@ struct replay_timeline_stats {
 	uint64_t delta_bytes;		/* records and pageblock changes of deltas */
 	uint64_t aux_bytes;		/* replay_save_aux() blobs */
 	uint64_t max_records;		/* largest number of list entries in one checkpoint */
+	uint64_t events, resyncs;	/* of the follow replay that built it */
 };
 
 /* Replays rd once (follow mode, ropts' profile) taking a checkpoint about every topts->every

@@ -159,7 +159,7 @@ static int synth_trace(const char *from, const char *out, const struct synth_opt
 		return err;
 	c.h = trace_reader_header(rd);
 	if (!trace_reader_snapshot(rd, TRACE_SNAP_START)) {
-		snprintf(errbuf, len, "'%s': no start snapshot", from);
+		snprintf(errbuf, len, "'%.200s': no start snapshot", from);
 		trace_reader_close(rd);
 		return FS_ERRNO__NO_SNAPSHOT;
 	}
@@ -169,7 +169,7 @@ static int synth_trace(const char *from, const char *out, const struct synth_opt
 	raw[2] = synth_gfp(c.h, reclaimable, &missing);
 	raw[3] = synth_gfp(c.h, thp, &missing);
 	if (missing) {
-		snprintf(errbuf, len, "'%s': no gfp flag '%s' in the header", from, missing);
+		snprintf(errbuf, len, "'%.200s': no gfp flag '%s' in the header", from, missing);
 		trace_reader_close(rd);
 		return -EINVAL;
 	}
@@ -204,7 +204,7 @@ static int synth_trace(const char *from, const char *out, const struct synth_opt
 	h2.kv = kv;
 	c.w = trace_writer_open(out, &wo, &err);
 	if (!c.w) {
-		snprintf(errbuf, len, "cannot create '%s': %s", out, fragscope_strerror(err));
+		snprintf(errbuf, len, "cannot create '%.200s': %s", out, fragscope_strerror(err));
 		goto out;
 	}
 	start.event_seq = 0;
@@ -212,7 +212,7 @@ static int synth_trace(const char *from, const char *out, const struct synth_opt
 	if (!err)
 		err = trace_writer_snapshot(c.w, &start);
 	if (err) {
-		snprintf(errbuf, len, "'%s': %s", out, fragscope_strerror(err));
+		snprintf(errbuf, len, "'%.200s': %s", out, fragscope_strerror(err));
 		goto out;
 	}
 	c.ts = start.ts_ns + start.duration_ns + 1000;
@@ -297,14 +297,14 @@ static int synth_trace(const char *from, const char *out, const struct synth_opt
 	}
 	st->events = trace_writer_events(c.w);
 	if (err)
-		snprintf(errbuf, len, "'%s': %s", out, fragscope_strerror(err));
+		snprintf(errbuf, len, "'%.200s': %s", out, fragscope_strerror(err));
 out:
 	if (c.w) {
 		int e = trace_writer_close(c.w);
 
 		if (!err && e) {
 			err = e;
-			snprintf(errbuf, len, "'%s': %s", out, fragscope_strerror(err));
+			snprintf(errbuf, len, "'%.200s': %s", out, fragscope_strerror(err));
 		}
 	}
 	free(kv);
