@@ -27,7 +27,7 @@
 
 struct replay_timeline;
 
-#define REPLAY_TIMELINE_FULL_EVERY 16	/* default: one full checkpoint, then 15 deltas */
+#define REPLAY_TIMELINE_FULL_EVERY 8	/* default: one full checkpoint, then 7 deltas */
 
 struct replay_timeline_opts {
 	size_t sz;			/* sizeof(struct replay_timeline_opts) */

@@ -5,8 +5,8 @@
  * 1. A model-generated trace of 100 million events (tests/bench/synth-trace.h: the allocator
  *    model seeded from the largest golden trace's header and start snapshot, driven by a
  *    random workload, its tracepoint-like events written as a trace; made here, deleted
- *    after), a timeline with a checkpoint every REPLAY_SEEK_EVERY (131072) events and a full
- *    one every REPLAY_SEEK_FULL_EVERY (16) checkpoints, then 24 seeks to pseudo-random events
+ *    after), a timeline with a checkpoint every REPLAY_SEEK_EVERY (65536) events and a full
+ *    one every REPLAY_SEEK_FULL_EVERY (8) checkpoints, then 24 seeks to pseudo-random events
  *    (restore the nearest checkpoint, replay up to the event):
  *      bench seek_ms VALUE ms            mean
  *      bench seek_worst_ms VALUE ms
@@ -171,8 +171,8 @@ int main(void)
 	struct synth_opts so = { .nr_events = env_u64("SEEK_SYNTH_EVENTS", 100000000), .seed = 1 };
 	struct synth_stats ss;
 	struct seek_result res;
-	uint64_t every = env_u64("REPLAY_SEEK_EVERY", 131072);
-	unsigned full_every = (unsigned)env_u64("REPLAY_SEEK_FULL_EVERY", 16);
+	uint64_t every = env_u64("REPLAY_SEEK_EVERY", 65536);
+	unsigned full_every = (unsigned)env_u64("REPLAY_SEEK_FULL_EVERY", REPLAY_TIMELINE_FULL_EVERY);
 	struct rusage ru;
 	double t0, gen;
 	int err;
