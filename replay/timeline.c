@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ struct replay_timeline {
 	size_t nr_prev, cap_rec;
 	uint8_t *prev_pb, *cur_pb;
 	size_t *cnt;		/* radix sort counts */
+	uint64_t max_bytes;	/* memory budget (0 = none) */
+	uint64_t stride, ncb;	/* a checkpoint every stride-th engine callback; callbacks so far */
 	void *full_aux;		/* raw aux blob of the latest full checkpoint */
 	size_t full_aux_len;
 	ZSTD_CCtx *zc;
@@ -312,24 +315,25 @@ static int grow(struct replay_timeline *tl)
 	return 0;
 }
 
-/* Delta of tl->cur against tl->prev (both sorted by pfn), into c. */
-static int make_delta(struct replay_timeline *tl, size_t nr, struct tl_ck *c)
+/* Delta of cur against prev (both sorted by pfn; pageblock types likewise), into c. */
+static int make_delta(struct replay_timeline *tl, const struct tl_rec *prev, size_t np, const struct tl_rec *cur,
+		      size_t nr, const uint8_t *prev_pb, const uint8_t *cur_pb, struct tl_ck *c)
 {
 	size_t i = 0, j = 0, k = 0, npb = 0;
-	struct tl_rec *out = malloc((tl->nr_prev + nr) * sizeof(*out) + 1);
+	struct tl_rec *out = malloc((np + nr) * sizeof(*out) + 1);
 	int err;
 
 	if (!out)
 		return -ENOMEM;
-	while (i < tl->nr_prev || j < nr) {
-		if (j == nr || (i < tl->nr_prev && tl->prev[i].pfn < tl->cur[j].pfn)) {
-			out[k++] = (struct tl_rec){ .pfn = tl->prev[i].pfn, .next = TL_NONE, .list = TL_GONE };
+	while (i < np || j < nr) {
+		if (j == nr || (i < np && prev[i].pfn < cur[j].pfn)) {
+			out[k++] = (struct tl_rec){ .pfn = prev[i].pfn, .next = TL_NONE, .list = TL_GONE };
 			i++;
-		} else if (i == tl->nr_prev || tl->cur[j].pfn < tl->prev[i].pfn) {
-			out[k++] = tl->cur[j++];
+		} else if (i == np || cur[j].pfn < prev[i].pfn) {
+			out[k++] = cur[j++];
 		} else {
-			if (!same_rec(&tl->prev[i], &tl->cur[j]))
-				out[k++] = tl->cur[j];
+			if (!same_rec(&prev[i], &cur[j]))
+				out[k++] = cur[j];
 			i++;
 			j++;
 		}
@@ -340,15 +344,15 @@ static int make_delta(struct replay_timeline *tl, size_t nr, struct tl_ck *c)
 	if (err)
 		return err;
 	for (uint64_t p = 0; p < tl->nr_pb_total; p++)
-		npb += tl->cur_pb[p] != tl->prev_pb[p];
+		npb += cur_pb[p] != prev_pb[p];
 	if (npb) {
 		c->pb = malloc(npb);
 		c->pb_idx = malloc(npb * sizeof(*c->pb_idx));
 		if (!c->pb || !c->pb_idx)
 			return -ENOMEM;
 		for (uint64_t p = 0, q = 0; p < tl->nr_pb_total; p++)
-			if (tl->cur_pb[p] != tl->prev_pb[p]) {
-				c->pb[q] = tl->cur_pb[p];
+			if (cur_pb[p] != prev_pb[p]) {
+				c->pb[q] = cur_pb[p];
 				c->pb_idx[q++] = (uint32_t)p;
 			}
 	}
@@ -365,6 +369,158 @@ static void ck_release(struct tl_ck *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static int apply_delta(const struct tl_rec *cur, size_t n, const struct tl_rec *d, size_t nd, struct tl_rec *out,
+		       size_t *nout);
+
+/* Over the memory budget: keep every other checkpoint (the even ones, so that the kept ones
+ * sit at multiples of the doubled stride), re-encoded as fulls and deltas against the kept
+ * checkpoint before, and take checkpoints half as often from now on. One pass over the
+ * checkpoints in order, holding the state of one. */
+static int thin(struct replay_timeline *tl)
+{
+	ZSTD_DCtx *zd = ZSTD_createDCtx();
+	struct tl_ck *nk = calloc(tl->nr / 2 + 1, sizeof(*nk));
+	struct tl_rec *cur = NULL, *kept = NULL;
+	uint8_t *pb = malloc(tl->nr_pb_total + 1), *kept_pb = malloc(tl->nr_pb_total + 1);
+	void *old_full_aux = NULL, *new_full_aux = NULL;
+	size_t n = 0, nkept_rec = 0, m = 0, old_full_len = 0, new_full_len = 0;
+	struct replay_timeline_stats st = tl->st;
+	int err = 0;
+
+	if (!zd || !nk || !pb || !kept_pb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	st.nr_full = st.nr_delta = 0;
+	st.full_bytes = st.delta_bytes = st.aux_bytes = 0;
+	for (size_t i = 0; i < tl->nr && !err; i++) {
+		struct tl_ck *c = &tl->ck[i];
+		void *aux = NULL;
+
+		if (c->full) {
+			free(cur);
+			cur = malloc(c->nr * sizeof(*cur) + 1);
+			n = c->nr;
+			free(old_full_aux);
+			old_full_aux = malloc(c->aux_raw + 1);
+			old_full_len = c->aux_raw;
+			err = !cur || !old_full_aux ? -ENOMEM : unpack_records(zd, c, cur);
+			if (!err)
+				err = zunpack(zd, c->pb, c->pb_len, NULL, 0, pb, tl->nr_pb_total);
+			if (!err)
+				err = zunpack(zd, c->aux, c->aux_len, NULL, 0, old_full_aux, c->aux_raw);
+		} else {
+			struct tl_rec *d = malloc(c->nr * sizeof(*d) + 1), *nxt = malloc((n + c->nr) * sizeof(*nxt) + 1);
+			size_t nn = 0;
+
+			err = !d || !nxt ? -ENOMEM : unpack_records(zd, c, d);
+			if (!err)
+				err = apply_delta(cur, n, d, c->nr, nxt, &nn);
+			free(d);
+			free(cur);
+			cur = nxt;
+			n = nn;
+			for (size_t q = 0; !err && q < c->nr_pb; q++)
+				pb[c->pb_idx[q]] = c->pb[q];
+		}
+		if (err || i % 2) {
+			ck_release(c);
+			continue;
+		}
+		/* kept: re-encode against the kept checkpoint before it */
+		aux = malloc(c->aux_raw + 1);
+		if (!aux)
+			err = -ENOMEM;
+		else if (c->full)
+			memcpy(aux, old_full_aux, c->aux_raw);
+		else
+			err = zunpack(zd, c->aux, c->aux_len, old_full_aux, old_full_len, aux, c->aux_raw);
+		if (!err) {
+			struct tl_ck *k = &nk[m];
+
+			k->seq = c->seq;
+			k->aux_raw = c->aux_raw;
+			k->full = m % tl->full_every == 0;
+			if (k->full) {
+				k->nr = n;
+				err = n ? pack_records(tl, cur, n, &k->rec, &k->rec_len) : 0;
+				if (!err)
+					err = zpack(tl, pb, tl->nr_pb_total, NULL, 0, (void **)&k->pb, &k->pb_len);
+				if (!err)
+					err = zpack(tl, aux, c->aux_raw, NULL, 0, &k->aux, &k->aux_len);
+				free(new_full_aux);
+				new_full_aux = aux;
+				new_full_len = c->aux_raw;
+				aux = NULL;
+				st.nr_full++;
+				st.full_bytes += k->rec_len + k->pb_len;
+			} else {
+				err = make_delta(tl, kept, nkept_rec, cur, n, kept_pb, pb, k);
+				if (!err)
+					err = zpack(tl, aux, c->aux_raw, new_full_aux, new_full_len, &k->aux, &k->aux_len);
+				st.nr_delta++;
+				st.delta_bytes += k->rec_len + k->nr_pb * 5;
+			}
+			st.aux_bytes += k->aux_len;
+			m++;
+			free(kept);
+			kept = malloc(n * sizeof(*kept) + 1);
+			if (!kept)
+				err = -ENOMEM;
+			else
+				memcpy(kept, cur, n * sizeof(*kept));
+			nkept_rec = n;
+			memcpy(kept_pb, pb, tl->nr_pb_total);
+		}
+		free(aux);
+		ck_release(c);
+	}
+	if (err) {
+		/* the old checkpoints are partly released: nothing usable is left */
+		for (size_t i = 0; i < tl->nr; i++)
+			ck_release(&tl->ck[i]);
+		for (size_t i = 0; i < m; i++)
+			ck_release(&nk[i]);
+		free(nk);
+		tl->nr = 0;
+		goto out;
+	}
+	free(tl->ck);
+	tl->ck = nk;
+	tl->cap = tl->nr / 2 + 1;
+	tl->nr = m;
+	nk = NULL;
+	/* the base of the next delta: the last kept checkpoint */
+	if (nkept_rec > tl->cap_rec) {
+		err = -ENOMEM;	/* cannot happen: kept states were all taken into these buffers */
+		goto out;
+	}
+	memcpy(tl->prev, kept, nkept_rec * sizeof(*kept));
+	tl->nr_prev = nkept_rec;
+	memcpy(tl->prev_pb, kept_pb, tl->nr_pb_total);
+	free(tl->full_aux);
+	tl->full_aux = new_full_aux;
+	tl->full_aux_len = new_full_len;
+	new_full_aux = NULL;
+	tl->stride *= 2;
+	tl->st.nr_full = st.nr_full;
+	tl->st.nr_delta = st.nr_delta;
+	tl->st.full_bytes = st.full_bytes;
+	tl->st.delta_bytes = st.delta_bytes;
+	tl->st.aux_bytes = st.aux_bytes;
+	tl->st.thinned++;
+out:
+	ZSTD_freeDCtx(zd);
+	free(nk);
+	free(cur);
+	free(kept);
+	free(pb);
+	free(kept_pb);
+	free(old_full_aux);
+	free(new_full_aux);
+	return err;
+}
+
 static int take_checkpoint(void *ctx, uint64_t next_seq)
 {
 	struct replay_timeline *tl = ctx;
@@ -374,6 +530,8 @@ static int take_checkpoint(void *ctx, uint64_t next_seq)
 	size_t nr, aux_len;
 	int err;
 
+	if (tl->ncb++ % tl->stride)
+		return 0;
 	err = grow(tl);
 	if (err)
 		return err;
@@ -411,7 +569,7 @@ static int take_checkpoint(void *ctx, uint64_t next_seq)
 		tl->st.nr_full++;
 		tl->st.full_bytes += c->rec_len + c->pb_len;
 	} else {
-		err = make_delta(tl, nr, c);
+		err = make_delta(tl, tl->prev, tl->nr_prev, tl->cur, nr, tl->prev_pb, tl->cur_pb, c);
 		if (!err)
 			err = zpack(tl, aux, aux_len, tl->full_aux, tl->full_aux_len, &c->aux, &c->aux_len);
 		free(aux);
@@ -435,7 +593,9 @@ static int take_checkpoint(void *ctx, uint64_t next_seq)
 	tl->nr_prev = nr;
 	tl->prev_pb = tl->cur_pb;
 	tl->cur_pb = tp;
-	return 0;
+	while (!err && tl->max_bytes && replay_timeline_bytes(tl) > tl->max_bytes && tl->nr >= 2)
+		err = thin(tl);
+	return err;
 }
 
 struct replay_timeline *replay_timeline_build_opts(struct trace_reader *rd, const struct replay_opts *ropts,
@@ -458,6 +618,9 @@ struct replay_timeline *replay_timeline_build_opts(struct trace_reader *rd, cons
 	tl->opts.stop_at = 0;
 	tl->opts.checkpoint_every = topts->every ? topts->every : 1;
 	tl->full_every = topts->full_every ? topts->full_every : REPLAY_TIMELINE_FULL_EVERY;
+	tl->max_bytes = topts->sz >= offsetof(struct replay_timeline_opts, max_bytes) + sizeof(topts->max_bytes)
+				? topts->max_bytes : 0;
+	tl->stride = 1;
 	tl->h = trace_reader_header(rd);
 	tl->start = trace_reader_snapshot(rd, TRACE_SNAP_START);
 	r = replay_new(tl->h, tl->start, &tl->opts, err, errbuf, len);
@@ -533,6 +696,11 @@ size_t replay_timeline_count(const struct replay_timeline *tl)
 uint64_t replay_timeline_seq(const struct replay_timeline *tl, size_t i)
 {
 	return i < tl->nr ? tl->ck[i].seq : UINT64_MAX;
+}
+
+uint64_t replay_timeline_every(const struct replay_timeline *tl)
+{
+	return tl->opts.checkpoint_every * tl->stride;
 }
 
 uint64_t replay_timeline_bytes(const struct replay_timeline *tl)

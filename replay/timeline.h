@@ -31,9 +31,14 @@ struct replay_timeline;
 
 struct replay_timeline_opts {
 	size_t sz;			/* sizeof(struct replay_timeline_opts) */
-	uint64_t every;			/* a checkpoint about every `every` events (0 = 1) */
+	uint64_t every;			/* a checkpoint about every `every` events (0 = 1); see
+					 * replay_timeline_every() after a build with max_bytes */
 	unsigned full_every;		/* a full checkpoint every full_every checkpoints (0 = default,
 					 * 1 = all full) */
+	uint64_t max_bytes;		/* memory budget of the index (0 = none): when a checkpoint
+					 * takes it over, every other checkpoint is dropped (the rest
+					 * re-encoded) and checkpoints are taken half as often from
+					 * then on, so seeks replay up to twice as many events */
 };
 
 struct replay_timeline_stats {
@@ -43,6 +48,7 @@ struct replay_timeline_stats {
 	uint64_t aux_bytes;		/* replay_save_aux() blobs */
 	uint64_t max_records;		/* largest number of list entries in one checkpoint */
 	uint64_t events, resyncs;	/* of the follow replay that built it */
+	unsigned thinned;		/* times the budget halved the checkpoints */
 };
 
 /* Replays rd once (follow mode, ropts' profile) taking a checkpoint about every topts->every
@@ -59,6 +65,8 @@ struct replay_timeline *replay_timeline_build(struct trace_reader *rd, const str
 					      uint64_t every, int *err, char *errbuf, size_t len);
 void replay_timeline_free(struct replay_timeline *tl);
 size_t replay_timeline_count(const struct replay_timeline *tl);
+/* Events between checkpoints (about): opts' every, doubled each time the budget thinned them. */
+uint64_t replay_timeline_every(const struct replay_timeline *tl);
 uint64_t replay_timeline_seq(const struct replay_timeline *tl, size_t i);	/* event_seq of checkpoint i */
 uint64_t replay_timeline_bytes(const struct replay_timeline *tl);
 void replay_timeline_get_stats(const struct replay_timeline *tl, struct replay_timeline_stats *st);

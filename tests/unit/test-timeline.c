@@ -56,10 +56,12 @@ static void model_snapshot(struct replay *r, uint64_t seq, struct trace_snapshot
 	assert_int_equal(replay_snapshot_model(r, seq, s), 0);
 }
 
-static struct replay_timeline *build(struct trace_reader *rd, uint64_t every, unsigned full_every)
+static struct replay_timeline *build_budget(struct trace_reader *rd, uint64_t every, unsigned full_every,
+					    uint64_t max_bytes)
 {
 	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW };
-	struct replay_timeline_opts t = { .sz = sizeof(t), .every = every, .full_every = full_every };
+	struct replay_timeline_opts t = { .sz = sizeof(t), .every = every, .full_every = full_every,
+					  .max_bytes = max_bytes };
 	char errbuf[512];
 	int err;
 	struct replay_timeline *tl = replay_timeline_build_opts(rd, &o, &t, &err, errbuf, sizeof(errbuf));
@@ -67,6 +69,11 @@ static struct replay_timeline *build(struct trace_reader *rd, uint64_t every, un
 	if (!tl)
 		fail_msg("timeline: %s", errbuf);
 	return tl;
+}
+
+static struct replay_timeline *build(struct trace_reader *rd, uint64_t every, unsigned full_every)
+{
+	return build_budget(rd, every, full_every, 0);
 }
 
 /* Every checkpoint of a timeline of deltas (one full in 4) equals the same checkpoint of a
@@ -214,11 +221,65 @@ static void test_synthetic_trace(void **state)
 	unlink(path);
 }
 
+/* A memory budget a third of what the index needs: checkpoints are thinned (every other one
+ * dropped, the rest re-encoded, the spacing doubled) until it fits; every kept checkpoint
+ * still equals the full checkpoint taken at the same event without a budget. */
+static void test_budget(void **state)
+{
+	const char *path = "traces/golden/lab-6.12-512M-fragment.fst";
+	char errbuf[512];
+	int err;
+	struct trace_reader *rd = trace_reader_open(path, &err, errbuf, sizeof(errbuf));
+	struct replay_timeline *full, *thin;
+	struct replay_timeline_stats ts;
+	uint64_t budget;
+	size_t j = 0;
+
+	(void)state;
+	if (!rd)
+		skip();
+	full = build(rd, 5000, 1);
+	thin = build(rd, 5000, 4);
+	budget = replay_timeline_bytes(thin) / 3;
+	replay_timeline_free(thin);
+	thin = build_budget(rd, 5000, 4, budget);
+	replay_timeline_get_stats(thin, &ts);
+	assert_true(ts.thinned >= 1);
+	assert_true(ts.nr_delta >= 1);
+	assert_true(replay_timeline_bytes(thin) <= budget);
+	assert_int_equal(replay_timeline_every(thin), 5000ULL << ts.thinned);
+	assert_true(replay_timeline_count(thin) >= 4);
+	for (size_t i = 0; i < replay_timeline_count(thin); i++) {
+		struct trace_snapshot a, b;
+		const char *d;
+
+		while (j < replay_timeline_count(full) && replay_timeline_seq(full, j) < replay_timeline_seq(thin, i))
+			j++;
+		assert_true(j < replay_timeline_count(full));
+		assert_int_equal(replay_timeline_seq(full, j), replay_timeline_seq(thin, i));
+		if (i)
+			assert_true(replay_timeline_seq(thin, i) > replay_timeline_seq(thin, i - 1));
+		assert_int_equal(replay_timeline_checkpoint(full, j, &a), 0);
+		assert_int_equal(replay_timeline_checkpoint(thin, i, &b), 0);
+		d = snapshot_diff(&a, &b);
+		if (d)
+			fail_msg("thinned checkpoint %zu (event %llu): %s differ", i,
+				 (unsigned long long)replay_timeline_seq(thin, i), d);
+		trace_snapshot_release(&a);
+		trace_snapshot_release(&b);
+	}
+	seek_matches(thin, rd, replay_timeline_seq(thin, replay_timeline_count(thin) - 1) + 777);
+	replay_timeline_free(full);
+	replay_timeline_free(thin);
+	trace_reader_close(rd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delta_equals_full),
 		cmocka_unit_test(test_synthetic_trace),
+		cmocka_unit_test(test_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
