@@ -25,6 +25,8 @@ static int run(int argc, char **argv)
 		{ "type", required_argument, NULL, 't' },
 		{ "no-compress", no_argument, NULL, 'Z' },
 		{ "chunk-events", required_argument, NULL, 'C' },
+		{ "start-snapshot", required_argument, NULL, 's' },
+		{ "end-snapshot", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct trace_import_opts o = { .sz = sizeof(o) };
@@ -45,6 +47,12 @@ static int run(int argc, char **argv)
 			break;
 		case 'S':
 			o.snapshot_proc = true;
+			break;
+		case 's':
+			o.start_snapshot = optarg;
+			break;
+		case 'e':
+			o.end_snapshot = optarg;
 			break;
 		case 't':
 			if (!strcmp(optarg, "trace-cmd") || !strcmp(optarg, "dat"))
@@ -77,6 +85,15 @@ static int run(int argc, char **argv)
 		return cmd_usage_error(&cmd_import_desc, optind >= argc ? "no input file given" : "too many arguments");
 	if (!out)
 		return cmd_usage_error(&cmd_import_desc, "no output file given (-o OUT.fst)");
+	if (o.snapshot_proc && o.end_snapshot)
+		return cmd_usage_error(&cmd_import_desc, "--snapshot-proc and --end-snapshot both give an end snapshot");
+	if (o.end_snapshot && !o.start_snapshot)
+		pr_warn("no --start-snapshot: replay cannot follow this trace (it seeds the model from the start snapshot)");
+	if ((o.start_snapshot && outfile_same(o.start_snapshot, out)) ||
+	    (o.end_snapshot && outfile_same(o.end_snapshot, out))) {
+		pr_err("'%s' is a snapshot file: refusing to overwrite it", out);
+		return 1;
+	}
 	if (outfile_same(argv[optind], out)) {
 		pr_err("'%s' is the input file: refusing to overwrite it", out);
 		return 1;
@@ -123,6 +140,13 @@ static int run(int argc, char **argv)
 			printf(", %s %llu", trace_event_kind_name((enum trace_event_kind)k),
 			       (unsigned long long)st.per_kind[k]);
 	printf("; %llu lost\n", (unsigned long long)st.lost);
+	for (int i = 0; i < TRACE_SNAP_MAX; i++)
+		if (st.snap[i].placed)
+			printf("%s snapshot from '%s': before event %llu, %llu event(s) during its walk, "
+			       "%llu event(s) of the process that took it\n", i == TRACE_SNAP_START ? "start" : "end",
+			       i == TRACE_SNAP_START ? o.start_snapshot : o.end_snapshot,
+			       (unsigned long long)st.snap[i].event_seq, (unsigned long long)st.snap[i].events_during,
+			       (unsigned long long)st.snap[i].witness_events);
 	return cmd_finish_stdout();
 }
 
