@@ -61,23 +61,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+names="mm_page_alloc mm_page_alloc_zone_locked mm_page_free mm_page_free_batched mm_page_pcpu_drain mm_page_alloc_extfrag"
 events=""
-for e in mm_page_alloc mm_page_alloc_zone_locked mm_page_free mm_page_free_batched \
-	 mm_page_pcpu_drain mm_page_alloc_extfrag; do
+for e in $names; do
 	events="$events -e kmem:$e"
 done
 # -C mono: the snapshots' clock. -d --no-filter: no function tracer (blocked on some VMs) and
 # trace-cmd's own pids traced too (the snapshots' allocations tie them to this capture).
 trace-cmd record -C mono -d --no-filter -b "$buf" $events -o "$dir/trace.dat" >"$dir/trace-cmd.log" 2>&1 &
 tc=$!
+# trace-cmd's "Hit Ctrl^C" line is buffered when its output is a file: watch tracefs instead,
+# until tracing is on with the mono clock, our six events enabled and a recorder file per CPU
+tracing() {
+	[ "$(cat $TFS/tracing_on)" = 1 ] && grep -q '\[mono\]' $TFS/trace_clock || return 1
+	for e in $names; do
+		[ "$(cat "$TFS/events/kmem/$e/enable")" = 1 ] || return 1
+	done
+	for c in /sys/devices/system/cpu/cpu[0-9]*; do
+		[ -e "$c/online" ] && [ "$(cat "$c/online")" = 0 ] && continue
+		[ -e "$dir/trace.dat.cpu${c##*cpu}" ] || return 1
+	done
+}
 for _ in $(seq 300); do
-	grep -q "Hit Ctrl" "$dir/trace-cmd.log" && break
+	tracing && break
 	kill -0 "$tc" 2>/dev/null || { cat "$dir/trace-cmd.log" >&2; tc=; die "trace-cmd record failed"; }
 	sleep 0.1
 done
-grep -q "Hit Ctrl" "$dir/trace-cmd.log" || die "trace-cmd did not start tracing within 30 s"
-[ "$(cat $TFS/tracing_on)" = 1 ] && grep -q '\[mono\]' $TFS/trace_clock ||
-	die "trace-cmd runs but tracing is not on with the mono clock"
+tracing || die "trace-cmd did not start tracing within 30 s"
+sleep 0.2
 
 "$FRAGSCOPE" record --snapshot-only -o "$dir/start.fst" 2>"$dir/start.log" ||
 	{ cat "$dir/start.log" >&2; die "the start snapshot failed"; }
