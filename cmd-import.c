@@ -154,7 +154,8 @@ const struct cmd_desc cmd_import_desc = {
 	.name = "import",
 	.run = run,
 	.summary = "import a trace-cmd trace.dat or ftrace text capture",
-	.usage = "INPUT -o OUT.fst [--formats DIR] [--snapshot-proc] [--type trace-cmd|text]",
+	.usage = "INPUT -o OUT.fst [--formats DIR] [--snapshot-proc] [--type trace-cmd|text]\n"
+		 "   or: fragscope import trace.dat --start-snapshot A.fst [--end-snapshot B.fst] -o OUT.fst",
 	.help = "Converts a capture of the kmem page tracepoints into a trace file. INPUT is either\n"
 		"a trace-cmd trace.dat (read through libtracecmd and libtraceevent) or the text of\n"
 		"tracefs 'trace' / 'trace_pipe' (INPUT '-' reads text from standard input); the type is\n"
@@ -168,18 +169,32 @@ const struct cmd_desc cmd_import_desc = {
 		"  --snapshot-proc          add a counts-only end snapshot from this machine's\n"
 		"                           /proc/pagetypeinfo, taken now (method pagetypeinfo, not exact);\n"
 		"                           without it the trace is marked as having no snapshot\n"
+		"  --start-snapshot A.fst   trace.dat only: the machine header and start snapshot come\n"
+		"                           from A.fst, written by 'fragscope record --snapshot-only' on\n"
+		"                           the traced machine while trace-cmd recorded with '-C mono';\n"
+		"                           the snapshot is placed before the first event at or after its\n"
+		"                           time. Then replay can follow the trace\n"
+		"  --end-snapshot B.fst     the same for the end snapshot (B's end snapshot, or its only one)\n"
 		"  -t, --type trace-cmd|text  do not detect the input type\n"
 		"  --no-compress            write uncompressed chunks\n"
 		"  --chunk-events N         events per chunk (default 8192)\n"
 		"\n"
-		"A capture holds no machine header, so the header (zones, watermarks, migratetype names,\n"
-		"sysctls) is read from this machine and marked header.source=running-kernel; the gfp flag\n"
-		"names come from the capture's own mm_page_alloc format. Drops the capture reports\n"
+		"A capture holds no machine header, so without snapshot files the header (zones, watermarks,\n"
+		"migratetype names, sysctls) is read from this machine and marked\n"
+		"header.source=running-kernel; the gfp flag names come from the capture's own\n"
+		"mm_page_alloc format. Drops the capture reports\n"
 		"(trace-cmd missed events, 'CPU:N [LOST N EVENTS]' lines) go into the loss counters.\n"
 		"OUT is written to a temporary file renamed into place at the end. Errors (exit 1, OUT\n"
 		"left as it was): OUT is INPUT, a --formats DIR that does not exist, no kmem format\n"
-		"found, a text INPUT with no event line at all, an unreadable trace.dat.\n"
+		"found, a text INPUT with no event line at all, an unreadable trace.dat; with snapshot\n"
+		"files: a trace clock other than mono, a snapshot outside the capture's time, an end\n"
+		"snapshot before the start, another host or kernel, another boot, no event of the\n"
+		"snapshotting process in the capture, an imported file given as a snapshot.\n"
 		"\n"
 		"Capturing with trace-cmd on this kind of VM (function tracing blocked):\n"
-		"  trace-cmd record -d --no-filter -e kmem:mm_page_alloc -e kmem:mm_page_free ... -- CMD\n",
+		"  trace-cmd record -d --no-filter -e kmem:mm_page_alloc -e kmem:mm_page_free ... -- CMD\n"
+		"With snapshots (scripts/tracecmd-capture.sh -o OUT.fst -- CMD does all of this):\n"
+		"  trace-cmd record -C mono -d --no-filter -e kmem:... -o trace.dat &   (wait: tracing on)\n"
+		"  fragscope record --snapshot-only -o A.fst; CMD; fragscope record --snapshot-only -o B.fst\n"
+		"  kill -INT %1; fragscope import trace.dat --start-snapshot A.fst --end-snapshot B.fst -o OUT.fst\n",
 };

@@ -101,7 +101,7 @@ kill -INT "$tc"
 wait "$tc"	# exits 1 where it cannot reset set_ftrace_filter; the trace.dat is complete
 tc=
 [ -s "$dir/trace.dat" ] || { cat "$dir/trace-cmd.log" >&2; die "trace-cmd wrote no trace.dat"; }
-if ! "$FRAGSCOPE" import "$dir/trace.dat" --start-snapshot "$dir/start.fst" --end-snapshot "$dir/end.fst" -o "$out"; then
+if ! "$FRAGSCOPE" import "$dir/trace.dat" --chunk-events 65536 --start-snapshot "$dir/start.fst" --end-snapshot "$dir/end.fst" -o "$out"; then
 	[ -n "$keep" ] && die "import failed (the capture is in '$keep')"
 	die "import failed (-k DIR keeps the capture)"
 fi
