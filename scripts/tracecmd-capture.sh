@@ -54,8 +54,10 @@ else
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/tracecmd-capture.XXXXXX") || die "cannot create a temporary folder"
 fi
 tc=
+clock0=$(grep -o '\[[a-z0-9_-]*\]' $TFS/trace_clock | tr -d '[]')
 cleanup() {
 	[ -n "$tc" ] && kill -INT "$tc" 2>/dev/null && wait "$tc" 2>/dev/null
+	[ -n "$clock0" ] && echo "$clock0" >$TFS/trace_clock	# trace-cmd leaves its -C clock set
 	[ -z "$keep" ] && rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -97,10 +99,18 @@ status=$?
 [ $status = 0 ] || echo "$prog: '$1' exited with status $status" >&2
 "$FRAGSCOPE" record --snapshot-only -o "$dir/end.fst" 2>"$dir/end.log" ||
 	{ cat "$dir/end.log" >&2; die "the end snapshot failed"; }
+# trace-cmd writes /proc/kallsyms into trace.dat when it stops and gives up if its size changes
+# meanwhile, as it does while the snapshot's BPF programs are being freed: let that finish
+sleep 1
 kill -INT "$tc"
 wait "$tc"	# exits 1 where it cannot reset set_ftrace_filter; the trace.dat is complete
 tc=
-[ -s "$dir/trace.dat" ] || { cat "$dir/trace-cmd.log" >&2; die "trace-cmd wrote no trace.dat"; }
+if [ ! -s "$dir/trace.dat" ]; then
+	cat "$dir/trace-cmd.log" >&2
+	grep -q kallsyms "$dir/trace-cmd.log" &&
+		die "trace-cmd wrote no trace.dat: /proc/kallsyms changed size while it read it (a BPF program loaded or freed meanwhile): run again"
+	die "trace-cmd wrote no trace.dat"
+fi
 if ! "$FRAGSCOPE" import "$dir/trace.dat" --chunk-events 65536 --start-snapshot "$dir/start.fst" --end-snapshot "$dir/end.fst" -o "$out"; then
 	[ -n "$keep" ] && die "import failed (the capture is in '$keep')"
 	die "import failed (-k DIR keeps the capture)"

@@ -15,6 +15,9 @@ TFS=/sys/kernel/tracing
 grep -qw mono $TFS/trace_clock || skip "no mono trace clock"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export FRAGSCOPE
+# trace-cmd leaves the trace clock it set: put back the one we found
+clock0=$(grep -o '\[[a-z0-9_-]*\]' $TFS/trace_clock | tr -d '[]')
+trap '[ -n "$clock0" ] && echo "$clock0" > $TFS/trace_clock' EXIT
 CAP=$TMP/cap
 
 # a snapshot taken before any capture: outside it
@@ -34,7 +37,7 @@ expect_rc 2 "$FRAGSCOPE" record --snapshot-only -o "$TMP/x.fst" -- true
 
 # the pipeline; the workload also takes an uncompressed snapshot (A) for the forged cases below
 WORK="'$FRAGSCOPE' record --snapshot-only --no-compress -o '$TMP/A.fst' 2>/dev/null &&
-      '$FRAGSCOPE' workload fragment --mem 128M --duration 10 -q"
+      '$FRAGSCOPE' workload fragment --mem 64M --pipes 256M --duration 10 -q"
 ok=
 for try in 1 2; do	# trace-cmd gives up when /proc/kallsyms changes size under it (a BPF load elsewhere)
   rm -rf "$CAP"
@@ -59,11 +62,89 @@ print("takes %d decision %.4f placement %.4f resyncs %s end %s" % (r["takes"], r
       r["placement_agreement"], r["resyncs"], r["end_state"]))
 assert r["mode"] == "follow" and r["takes"] > 10000, r
 assert r["decision_agreement"] >= 0.99, "decision agreement %.4f" % r["decision_agreement"]
-assert r["placement_agreement"] >= 0.95, "placement agreement %.4f" % r["placement_agreement"]
+# placement varies run to run on this host (90.3% to 100% over seven captures, README import);
+# the side-by-side run below checks it against record's own figure for the same events
+assert r["placement_agreement"] >= 0.85, "placement agreement %.4f" % r["placement_agreement"]
 assert r["end_state"]["pageblocks_equal"] >= 0.99, r["end_state"]
 res = r["resyncs"]
 assert isinstance(res, dict) and all(isinstance(v, int) for v in res.values()), res
 assert sum(res.values()) < 0.01 * r["events"], "resyncs %d of %d events" % (sum(res.values()), r["events"])
+PY
+
+# side by side: fragscope record and trace-cmd -C mono record one workload at once; the trace.dat
+# imported with record's own snapshots must replay as the recording does
+TCDIR=$TMP/both
+mkdir -p "$TCDIR"
+EV=""
+for e in mm_page_alloc mm_page_alloc_zone_locked mm_page_free mm_page_free_batched mm_page_pcpu_drain mm_page_alloc_extfrag; do
+  EV="$EV -e kmem:$e"
+done
+for try in 1 2; do	# see the kallsyms note above
+  rm -f "$TCDIR"/trace.dat*
+  ( cd "$TCDIR" && exec trace-cmd record -C mono -d --no-filter -b 16384 $EV -o "$TCDIR/trace.dat" ) >"$TCDIR/log" 2>&1 &
+  tc=$!
+  for _ in $(seq 300); do
+    [ -e "$TCDIR/trace.dat.cpu0" ] && [ "$(cat $TFS/tracing_on)" = 1 ] && grep -q '\[mono\]' $TFS/trace_clock &&
+      [ "$(cat $TFS/events/kmem/mm_page_alloc_extfrag/enable)" = 1 ] && break
+    sleep 0.1
+  done
+  sleep 0.2
+  "$FRAGSCOPE" record -o "$TMP/rec.fst" -- "$FRAGSCOPE" workload fragment --mem 64M --pipes 256M --duration 10 -q \
+    >"$TMP/rec.out" 2>"$TMP/rec.err"
+  rrc=$?
+  sleep 1	# record's BPF programs are freed: /proc/kallsyms settles before trace-cmd reads it
+  kill -INT $tc; wait $tc
+  [ $rrc = 0 ] || { cat "$TMP/rec.err"; fail "fragscope record failed"; }
+  [ -s "$TCDIR/trace.dat" ] || ! grep -q kallsyms "$TCDIR/log" || continue
+  break
+done
+[ -s "$TCDIR/trace.dat" ] || { cat "$TCDIR/log"; fail "trace-cmd wrote no trace.dat"; }
+expect_rc 0 "$FRAGSCOPE" import "$TCDIR/trace.dat" --start-snapshot "$TMP/rec.fst" --end-snapshot "$TMP/rec.fst" -o "$TMP/both.fst"
+# up to the end snapshot: trace-cmd went on for a second after it (other tasks' events)
+endseq() { "$FRAGSCOPE" info --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshots"]["end"]["event_seq"])'; }
+expect_rc 0 "$FRAGSCOPE" replay --json --until "$(endseq "$TMP/rec.fst")" "$TMP/rec.fst"
+cp "$TMP/out" "$TMP/rec.json"
+expect_rc 0 "$FRAGSCOPE" replay --json --until "$(endseq "$TMP/both.fst")" "$TMP/both.fst"
+python3 - "$TMP/rec.json" "$TMP/out" <<'PY' || fail "the import does not replay as the recording of the same run"
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+print("record: takes %d decision %.6f placement %.6f; import: takes %d decision %.6f placement %.6f" % (
+      a["takes"], a["decision_agreement"], a["placement_agreement"], b["takes"], b["decision_agreement"], b["placement_agreement"]))
+assert a["takes"] > 10000 and abs(a["takes"] - b["takes"]) <= 0.001 * a["takes"], "takes differ"
+assert abs(a["decision_agreement"] - b["decision_agreement"]) <= 0.001, "decision differs"
+assert abs(a["placement_agreement"] - b["placement_agreement"]) <= 0.002, "placement differs"
+assert b["decision_agreement"] >= 0.99, b
+PY
+# ... and each snapshot is placed where record's markers put it: the 64 events after each cut
+# are the same kernel events in both (cpu, tracepoint, pfn, order)
+python3 - "$FRAGSCOPE" "$TMP/rec.fst" "$TMP/both.fst" <<'PY' || fail "import placed a snapshot elsewhere than record did"
+import json, subprocess, sys
+F, rec, imp = sys.argv[1:4]
+def cuts(f):
+    s = json.loads(subprocess.run([F, "info", "--json", f], capture_output=True, check=True).stdout)["snapshots"]
+    return s["start"]["event_seq"], s["end"]["event_seq"]
+def windows(f, n=64):
+    seqs = cuts(f)
+    out = {c: [] for c in seqs}
+    p = subprocess.Popen([F, "export", f, "-f", "csv"], stdout=subprocess.PIPE, text=True)
+    cols = next(p.stdout).rstrip("\n").split(",")
+    ic, ie, ip, io = (cols.index(k) for k in ("cpu", "event", "pfn", "order"))
+    for line in p.stdout:
+        q = int(line[:line.index(",")])
+        want = [c for c in seqs if q >= c and len(out[c]) < n]
+        if not want:
+            continue
+        r = line.split(",")
+        if r[ie] == "marker":
+            continue
+        for c in want:
+            out[c].append((r[ic], r[ie], r[ip], r[io]))
+    p.wait()
+    return [out[c] for c in seqs]
+for name, x, y in zip(("start", "end"), windows(rec), windows(imp)):
+    common = sum(min(x.count(t), y.count(t)) for t in set(x))
+    print("%s cut: %d of %d events after it are the same in both" % (name, common, len(x)))
+    assert len(x) == 64 and common >= 0.8 * len(x), name
 PY
 
 # refusals: each names the file and what is wrong, exit 1, OUT not written
@@ -135,7 +216,7 @@ python3 "$TMP/forge.py" "$TMP/A.fst" "$TMP/otherpid.fst" capture.pid "$other_pid
 refuse "$TMP/otherpid.fst" "holds no event of the process that took this snapshot" "$D" --start-snapshot "$TMP/otherpid.fst"
 
 # a capture with trace-cmd's default clock (local): the snapshots cannot be placed in it
-( cd "$TMP" && timeout 60 trace-cmd record -d --no-filter -e kmem:mm_page_alloc -o "$TMP/local.dat" -- sleep 0.2 ) >"$TMP/local.log" 2>&1
+( cd "$TMP" && timeout 60 trace-cmd record -C local -d --no-filter -e kmem:mm_page_alloc -o "$TMP/local.dat" -- sleep 0.2 ) >"$TMP/local.log" 2>&1
 [ -s "$TMP/local.dat" ] || { cat "$TMP/local.log"; fail "trace-cmd record (local clock) wrote nothing"; }
 refuse "$TMP/local.dat" "'local' trace clock.*-C mono" "$TMP/local.dat" --start-snapshot "$CAP/start.fst"
 # text captures carry no trace clock
