@@ -155,9 +155,10 @@ const struct cmd_desc cmd_import_desc = {
 	.run = run,
 	.summary = "import a trace-cmd trace.dat or ftrace text capture",
 	.usage = "INPUT -o OUT.fst [--formats DIR] [--snapshot-proc] [--type trace-cmd|text]\n"
-		 "   or: fragscope import trace.dat --start-snapshot A.fst [--end-snapshot B.fst] -o OUT.fst",
+		 "trace.dat --start-snapshot A.fst [--end-snapshot B.fst] -o OUT.fst",
 	.help = "Converts a capture of the kmem page tracepoints into a trace file. INPUT is either\n"
-		"a trace-cmd trace.dat (read through libtracecmd and libtraceevent) or the text of\n"
+		"a trace-cmd trace.dat (read through libtracecmd and libtraceevent: its top buffer, or if\n"
+		"that holds no kmem page event the first instance, -B NAME, that does) or the text of\n"
 		"tracefs 'trace' / 'trace_pipe' (INPUT '-' reads text from standard input); the type is\n"
 		"detected from trace.dat's magic.\n"
 		"Fields are found by name in each tracepoint's own format, never by fixed offsets.\n"
@@ -194,7 +195,7 @@ const struct cmd_desc cmd_import_desc = {
 		"Capturing with trace-cmd on this kind of VM (function tracing blocked):\n"
 		"  trace-cmd record -d --no-filter -e kmem:mm_page_alloc -e kmem:mm_page_free ... -- CMD\n"
 		"With snapshots (scripts/tracecmd-capture.sh -o OUT.fst -- CMD does all of this):\n"
-		"  trace-cmd record -C mono -d --no-filter -e kmem:... -o trace.dat &   (wait: tracing on)\n"
+		"  trace-cmd record -d --no-filter -B fs -C mono -e kmem:... -o trace.dat &  (wait: tracing)\n"
 		"  fragscope record --snapshot-only -o A.fst; CMD; fragscope record --snapshot-only -o B.fst\n"
 		"  kill -INT %1; fragscope import trace.dat --start-snapshot A.fst --end-snapshot B.fst -o OUT.fst\n",
 };

@@ -515,7 +515,7 @@ const struct cmd_desc cmd_record_desc = {
 	.run = run,
 	.summary = "record the page allocator's events and state on this host (root)",
 	.usage = "-o FILE [-d SECONDS] [--stacks] [--buffer SIZE] [--json] [-- COMMAND [ARGS...]]\n"
-		 "   or: fragscope record --snapshot-only -o SNAP.fst",
+		 "--snapshot-only -o SNAP.fst",
 	.help =
 	"Attaches BPF programs (tp_btf, CO-RE) to the six kmem page tracepoints (mm_page_alloc,\n"
 	"mm_page_alloc_zone_locked, mm_page_free, mm_page_free_batched, mm_page_pcpu_drain,\n"

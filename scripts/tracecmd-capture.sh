@@ -3,7 +3,8 @@
 # Capture the kmem page events with trace-cmd, with fragscope's start and end snapshots of the
 # allocator around COMMAND, and import the lot into a trace file that replays in follow mode:
 #
-#   trace-cmd record -C mono ... &      (all tasks, trace clock = CLOCK_MONOTONIC)
+#   trace-cmd record -B NAME -C mono ... &   (a tracefs instance of its own; all tasks;
+#                                         trace clock = CLOCK_MONOTONIC)
 #   wait until it traces
 #   fragscope record --snapshot-only -o start.fst
 #   COMMAND
@@ -46,6 +47,7 @@ command -v trace-cmd >/dev/null || die "trace-cmd is not installed (apt-get inst
 TFS=/sys/kernel/tracing
 [ -d $TFS/events ] || mount -t tracefs nodev $TFS || die "tracefs is not mounted and cannot be mounted on $TFS"
 grep -qw mono $TFS/trace_clock || die "this kernel has no 'mono' trace clock ($TFS/trace_clock)"
+[ -d $TFS/instances ] || die "tracefs has no instances folder ($TFS/instances)"
 
 if [ -n "$keep" ]; then
 	mkdir -p "$keep" || die "cannot create '$keep'"
@@ -54,10 +56,13 @@ else
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/tracecmd-capture.XXXXXX") || die "cannot create a temporary folder"
 fi
 tc=
-clock0=$(grep -o '\[[a-z0-9_-]*\]' $TFS/trace_clock | tr -d '[]')
+# a tracefs instance of our own: other tracers' settings (events, clock, tracing_on) and ours do
+# not meet; trace-cmd leaves it behind when it exits with an error, as it does here
+inst=fragscope-capture-$$
+I=$TFS/instances/$inst
 cleanup() {
 	[ -n "$tc" ] && kill -INT "$tc" 2>/dev/null && wait "$tc" 2>/dev/null
-	[ -n "$clock0" ] && echo "$clock0" >$TFS/trace_clock	# trace-cmd leaves its -C clock set
+	[ -d "$I" ] && rmdir "$I" 2>/dev/null
 	[ -z "$keep" ] && rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -70,18 +75,18 @@ for e in $names; do
 done
 # -C mono: the snapshots' clock. -d --no-filter: no function tracer (blocked on some VMs) and
 # trace-cmd's own pids traced too (the snapshots' allocations tie them to this capture).
-trace-cmd record -C mono -d --no-filter -b "$buf" $events -o "$dir/trace.dat" >"$dir/trace-cmd.log" 2>&1 &
+trace-cmd record -d --no-filter -B "$inst" -C mono -b "$buf" $events -o "$dir/trace.dat" >"$dir/trace-cmd.log" 2>&1 &
 tc=$!
 # trace-cmd's "Hit Ctrl^C" line is buffered when its output is a file: watch tracefs instead,
-# until tracing is on with the mono clock, our six events enabled and a recorder file per CPU
+# until our instance traces with the mono clock, our six events enabled and a recorder file per CPU
 tracing() {
-	[ "$(cat $TFS/tracing_on)" = 1 ] && grep -q '\[mono\]' $TFS/trace_clock || return 1
+	[ -d "$I" ] && [ "$(cat $I/tracing_on)" = 1 ] && grep -q '\[mono\]' $I/trace_clock || return 1
 	for e in $names; do
-		[ "$(cat "$TFS/events/kmem/$e/enable")" = 1 ] || return 1
+		[ "$(cat "$I/events/kmem/$e/enable")" = 1 ] || return 1
 	done
 	for c in /sys/devices/system/cpu/cpu[0-9]*; do
 		[ -e "$c/online" ] && [ "$(cat "$c/online")" = 0 ] && continue
-		[ -e "$dir/trace.dat.cpu${c##*cpu}" ] || return 1
+		compgen -G "$dir/trace.dat*.cpu${c##*cpu}" >/dev/null || return 1	# trace.dat.NAME.cpuN
 	done
 }
 for _ in $(seq 300); do
@@ -89,7 +94,7 @@ for _ in $(seq 300); do
 	kill -0 "$tc" 2>/dev/null || { cat "$dir/trace-cmd.log" >&2; tc=; die "trace-cmd record failed"; }
 	sleep 0.1
 done
-tracing || die "trace-cmd did not start tracing within 30 s"
+tracing || die "trace-cmd did not start tracing in instance $inst within 30 s"
 sleep 0.2
 
 "$FRAGSCOPE" record --snapshot-only -o "$dir/start.fst" 2>"$dir/start.log" ||

@@ -616,20 +616,74 @@ static int dat_record(struct tracecmd_input *handle, struct tep_record *rec, int
 	return c->err ? -1 : 0;
 }
 
+static int count_kmem(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	struct tep_handle *tep = tracecmd_get_tep(h);
+	struct tep_event *ev = tep_find_event(tep, tep_data_type(tep, rec));
+
+	(void)cpu;
+	if (ev && !strcmp(ev->system, "kmem") && trace_event_kind_from_name(ev->name) != TEV_NONE)
+		(*(uint64_t *)data)++;
+	return 0;
+}
+
+/* Whether a buffer of the file holds kmem page events (a pass over it: libtracecmd's iteration
+ * neither stops early nor rewinds, so callers probe on a handle of their own). */
+static bool buffer_has_kmem(struct tracecmd_input *h)
+{
+	uint64_t n = 0;
+
+	tracecmd_iterate_events(h, NULL, 0, count_kmem, &n);
+	return n > 0;
+}
+
+/* The buffer to import: the top one, unless it holds no kmem page event and a buffer instance
+ * (trace-cmd record -B NAME) does; then the first such instance. *inst is NULL for the top. */
+static void pick_buffer(struct importer *im, struct tracecmd_input *h, struct tracecmd_input **inst,
+			const char **name)
+{
+	int n = tracecmd_buffer_instances(h);
+	struct tracecmd_input *p;
+
+	*inst = NULL;
+	*name = NULL;
+	if (n <= 0)
+		return;
+	p = tracecmd_open(im->in, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!p)
+		return;
+	if (!buffer_has_kmem(p)) {
+		for (int i = 0; i < n && !*inst; i++) {
+			struct tracecmd_input *ip = tracecmd_buffer_instance_handle(p, i);
+			bool has = ip && buffer_has_kmem(ip);
+
+			tracecmd_close(ip);
+			if (has) {
+				*inst = tracecmd_buffer_instance_handle(h, i);
+				*name = tracecmd_buffer_instance_name(h, i);
+			}
+		}
+	}
+	tracecmd_close(p);
+}
+
 static int import_tracecmd(struct importer *im)
 {
-	struct tracecmd_input *h;
+	struct tracecmd_input *h, *inst, *use;
 	struct dat_ctx c = { .im = im };
 	struct tep_event *alloc_ev;
+	const char *inst_name;
 	int err;
 
 	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
 	h = tracecmd_open(im->in, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!h)
 		return imp_err(im, FS_ERRNO__CORRUPT, "'%s': libtracecmd cannot read this trace.dat", im->in);
-	c.tep = tracecmd_get_tep(h);
+	pick_buffer(im, h, &inst, &inst_name);
+	use = inst ? inst : h;
+	c.tep = tracecmd_get_tep(use);
 	{
-		const char *clock = tracecmd_get_trace_clock(h);
+		const char *clock = tracecmd_get_trace_clock(use);
 
 		snprintf(im->stats->clock, sizeof(im->stats->clock), "%s", clock ? clock : "");
 		err = snap_check_capture(im, tracecmd_get_uname(h), clock);
@@ -637,18 +691,22 @@ static int import_tracecmd(struct importer *im)
 	alloc_ev = tep_find_event_by_name(c.tep, "kmem", "mm_page_alloc");
 	if (!err)
 		err = imp_header(im, "import-trace-cmd", alloc_ev, tep_get_cpus(c.tep));
+	if (!err && inst_name)
+		err = trace_header_set(&im->hdr, "import.buffer", inst_name);
 	if (!err && tep_get_page_size(c.tep) > 0 && im->hdr.page_size != (uint32_t)tep_get_page_size(c.tep))
 		pr_warn("'%s': page size %d differs from this machine's %u", im->in, tep_get_page_size(c.tep),
 			im->hdr.page_size);
 	if (!err)
 		err = imp_open_writer(im);
 	if (!err) {
-		tracecmd_iterate_events(h, NULL, 0, dat_record, &c);
+		tracecmd_iterate_events(use, NULL, 0, dat_record, &c);
 		err = c.err;
 	}
 	if (!err)
 		err = imp_finish(im);
 	free(c.kinds);
+	if (inst)
+		tracecmd_close(inst);
 	tracecmd_close(h);
 	return err;
 }
