@@ -123,6 +123,8 @@ struct importer {
 	struct snap_src *hdr_src;	/* the snapshot file whose header the trace takes, or NULL */
 	bool any_ts;
 	uint64_t first_ts, last_ts;
+	uint64_t page_events, outside;	/* page events, and those outside the header's zones */
+	uint64_t first_outside_pfn;
 	char *errbuf;
 	size_t errlen;
 };
@@ -335,6 +337,12 @@ static int snap_check_and_write(struct importer *im)
 		if (ss->pid < 0)
 			pr_warn("'%s': no capture.pid: cannot check that it comes from the capture's boot", ss->path);
 	}
+	/* the snapshot's zones are the traced machine's: its events fall inside them */
+	if (im->hdr_src && im->outside * 100 > im->page_events)
+		return imp_err(im, -EINVAL, "'%s': %llu of the %llu page events of '%s' fall outside its zones (the first "
+			       "at pfn 0x%llx): a snapshot of another memory layout", im->hdr_src->path,
+			       (unsigned long long)im->outside, (unsigned long long)im->page_events, im->in,
+			       (unsigned long long)im->first_outside_pfn);
 	if (a->s && b->s && b->s->ts_ns < a->s->ts_ns + a->s->duration_ns)
 		return imp_err(im, -EINVAL, "'%s': the end snapshot was taken before the start snapshot '%s' ended",
 			       b->path, a->path);
@@ -435,8 +443,14 @@ static int imp_event(struct importer *im, struct trace_event *e)
 {
 	int err;
 
-	if (im->zones_valid && e->kind <= TEV_PAGE_ALLOC_EXTFRAG)
+	if (im->zones_valid && e->kind <= TEV_PAGE_ALLOC_EXTFRAG) {
 		e->zone = trace_header_zone_of(&im->hdr, e->pfn);
+		if (e->pfn != TRACE_PFN_NONE) {
+			im->page_events++;
+			if (e->zone == TRACE_ZONE_UNKNOWN && !im->outside++)
+				im->first_outside_pfn = e->pfn;
+		}
+	}
 	if (!im->any_ts || e->ts_ns < im->first_ts)
 		im->first_ts = e->ts_ns;
 	if (!im->any_ts || e->ts_ns > im->last_ts)
