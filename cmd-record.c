@@ -77,6 +77,36 @@ static int check_kernel(void)
 	return 0;
 }
 
+/* Facts that let `import --start-snapshot` check that a snapshot and a trace-cmd capture come from
+ * the same machine and boot: the host name, the boot id, and this process (its allocations are
+ * in any capture running meanwhile) with its CLOCK_MONOTONIC start. */
+static void set_identity_keys(struct trace_header *h)
+{
+	char buf[256];
+	size_t n;
+	FILE *f;
+
+	if (gethostname(buf, sizeof(buf)) == 0) {
+		buf[sizeof(buf) - 1] = '\0';
+		trace_header_set(h, "capture.host", buf);
+	}
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+			n--;
+		buf[n] = '\0';
+		if (n)
+			trace_header_set(h, "capture.boot_id", buf);
+	}
+	snprintf(buf, sizeof(buf), "%d", (int)getpid());
+	trace_header_set(h, "capture.pid", buf);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)now_ns());
+	trace_header_set(h, "capture.process_start_mono_ns", buf);
+	trace_header_set(h, "capture.clock", "mono");
+}
+
 static void set_capture_keys(struct trace_header *h, char **cmd)
 {
 	char buf[1024] = "";
@@ -92,6 +122,7 @@ static void set_capture_keys(struct trace_header *h, char **cmd)
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	trace_header_set(h, "capture.start_time", buf);
 	trace_header_set(h, "tool.version", FRAGSCOPE_VERSION " (git " FRAGSCOPE_GIT_REV ")");
+	set_identity_keys(h);
 }
 
 /* Starts COMMAND; an exec failure comes back through a close-on-exec pipe as the errno. */
@@ -225,6 +256,7 @@ static int run(int argc, char **argv)
 		{ "snapshot", required_argument, NULL, 'S' },
 		{ "timestamps", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "snapshot-only", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -239,7 +271,7 @@ static int run(int argc, char **argv)
 	pid_t child = -1;
 	int opt, err = 0, ret = 1, sfd = -1, child_status = 0;
 	sigset_t mask, oldmask;
-	bool stop = false, json = false, cmd_failed = false;
+	bool stop = false, json = false, cmd_failed = false, snapshot_only = false;
 
 	log_set_prefix("fragscope record");
 	/* '+': stop at the first non-option, so COMMAND's own options stay its own */
@@ -271,6 +303,9 @@ static int run(int argc, char **argv)
 		case 'J':
 			json = true;
 			break;
+		case 'O':
+			snapshot_only = true;
+			break;
 		case 'T':
 			if (!strcmp(optarg, "sparse"))
 				copts.ts_sparse = 16;
@@ -296,7 +331,16 @@ static int run(int argc, char **argv)
 		cmd = &argv[optind];
 	if (!out)
 		return cmd_usage_error(&cmd_record_desc, "no output file (-o FILE)");
-	if (!cmd && !duration_ns)
+	if (snapshot_only && (cmd || duration_ns))
+		return cmd_usage_error(&cmd_record_desc, "--snapshot-only takes no COMMAND and no --duration");
+	if (snapshot_only) {
+		trace_header_set(&h, "capture.snapshot_only", "1");
+		/* a few hundred events fall inside the walk: a small buffer disturbs the traced
+		 * machine less (the 64 MiB default is 16384 pages taken while a capture runs) */
+		if (!copts.buffer_bytes)
+			copts.buffer_bytes = 4u << 20;
+	}
+	else if (!cmd && !duration_ns)
 		pr_info("recording until Ctrl-C");
 
 	if (collector_check_privileges()) {
@@ -360,6 +404,7 @@ static int run(int argc, char **argv)
 	}
 
 	t_start = last_flush = now_ns();
+	stop = snapshot_only;	/* the start snapshot and the events during its walk: done */
 	if (cmd) {
 		int exec_errno;
 
@@ -419,7 +464,7 @@ static int run(int argc, char **argv)
 		waitpid(child, &child_status, 0);
 		child = -1;
 	}
-	err = collector_snapshot(c, TRACE_SNAP_END);
+	err = snapshot_only ? 0 : collector_snapshot(c, TRACE_SNAP_END);
 	if (err)
 		pr_warn("end snapshot failed: %s", fragscope_strerror(err));
 	err = collector_stop(c);
@@ -469,7 +514,8 @@ const struct cmd_desc cmd_record_desc = {
 	.name = "record",
 	.run = run,
 	.summary = "record the page allocator's events and state on this host (root)",
-	.usage = "-o FILE [-d SECONDS] [--stacks] [--buffer SIZE] [--json] [-- COMMAND [ARGS...]]",
+	.usage = "-o FILE [-d SECONDS] [--stacks] [--buffer SIZE] [--json] [-- COMMAND [ARGS...]]\n"
+		 "--snapshot-only -o SNAP.fst",
 	.help =
 	"Attaches BPF programs (tp_btf, CO-RE) to the six kmem page tracepoints (mm_page_alloc,\n"
 	"mm_page_alloc_zone_locked, mm_page_free, mm_page_free_batched, mm_page_pcpu_drain,\n"
@@ -494,6 +540,9 @@ const struct cmd_desc cmd_record_desc = {
 	"                      lists in order, per-cpu lists) or kpageflags (the fallback: free blocks\n"
 	"                      from /proc/kpageflags, no types or order; used when the BPF walk fails)\n"
 	"      --json          also print the end-of-run figures as JSON on stdout\n"
+	"      --snapshot-only write the machine header and one snapshot (with the events during\n"
+	"                      its walk), then stop: the start or end snapshot of a trace-cmd\n"
+	"                      capture made with '-C mono' (see 'fragscope help import')\n"
 	"  -- COMMAND ARGS     run COMMAND and record until it exits\n"
 	"\n"
 	"Needs CAP_BPF and CAP_PERFMON (or root), kernel BTF and tracefs (mounted if it is not).\n"

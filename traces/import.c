@@ -22,8 +22,13 @@
 #include <trace-cmd.h>
 #include <event-parse.h>
 
+/* Exported by libtracecmd 3.x but declared only in its private header. */
+const char *tracecmd_get_uname(struct tracecmd_input *handle);
+const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
+
 #include "traces/import.h"
 #include "traces/procfs.h"
+#include "traces/trace-local.h"
 #include "traces/trace.h"
 #include "util/errors.h"
 #include "util/log.h"
@@ -93,6 +98,18 @@ static uint64_t field_value(const struct tep_format_field *f, unsigned long long
 }
 
 /* ---- common: header, snapshot, writer --------------------------------------------------------- */
+struct snap_src {			/* a snapshot taken from a fragscope file (--start/--end-snapshot) */
+	const char *path;
+	struct trace_reader *r;
+	const struct trace_header *h;
+	const struct trace_snapshot *s;
+	bool placed;
+	uint64_t event_seq, during;
+	long pid;			/* capture.pid of its header, or -1 */
+	uint64_t wlo, whi;		/* when that process ran (CLOCK_MONOTONIC) */
+	uint64_t witness;		/* events of that process in the capture within [wlo, whi] */
+};
+
 struct importer {
 	const struct trace_import_opts *opts;
 	const char *in, *out;
@@ -102,6 +119,12 @@ struct importer {
 	bool zones_valid;
 	uint64_t *lost_cpu;
 	uint32_t nr_lost_cpu;
+	struct snap_src snap[TRACE_SNAP_MAX];
+	struct snap_src *hdr_src;	/* the snapshot file whose header the trace takes, or NULL */
+	bool any_ts;
+	uint64_t first_ts, last_ts;
+	uint64_t page_events, outside;	/* page events, and those outside the header's zones */
+	uint64_t first_outside_pfn;
 	char *errbuf;
 	size_t errlen;
 };
@@ -119,6 +142,240 @@ static int imp_err(struct importer *im, int err, const char *fmt, ...)
 	return err;
 }
 
+/* ---- snapshots from fragscope files (--start-snapshot, --end-snapshot) ------------------------ */
+static const char *which_name(int which)
+{
+	return which == TRACE_SNAP_START ? "start" : "end";
+}
+
+static bool kv_u64(const struct trace_header *h, const char *key, uint64_t *v)
+{
+	const char *s = trace_header_get(h, key);
+	char *end;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+/* Opens PATH and picks its snapshot: a start snapshot for START; for END the file's end snapshot,
+ * else its start one (a `record --snapshot-only` file holds one start snapshot). */
+static int snap_load(struct importer *im, int which, const char *path)
+{
+	struct snap_src *ss = &im->snap[which];
+	const char *mode, *clock;
+	char eb[256] = "";
+	uint64_t v;
+	int err = 0;
+
+	ss->path = path;
+	ss->pid = -1;
+	ss->r = trace_reader_open(path, &err, eb, sizeof(eb));
+	if (!ss->r)
+		return imp_err(im, err ? err : -EINVAL, "%s", eb[0] ? eb : "cannot read the snapshot file");
+	ss->h = trace_reader_header(ss->r);
+	mode = trace_header_get(ss->h, "capture.mode");
+	if (mode && !strncmp(mode, "import", 6))
+		return imp_err(im, -EINVAL, "'%s': an imported trace, not a snapshot taken on the traced machine "
+			       "(take one there with 'fragscope record --snapshot-only')", path);
+	clock = trace_header_get(ss->h, "capture.clock");
+	if ((clock && strcmp(clock, "mono")) || (!clock && (!mode || strncmp(mode, "bpf", 3))))
+		return imp_err(im, -EINVAL, "'%s': its snapshot time is not CLOCK_MONOTONIC (capture clock '%s')",
+			       path, clock ? clock : "unknown");
+	ss->s = trace_reader_snapshot(ss->r, (enum trace_snapshot_which)which);
+	if (!ss->s && which == TRACE_SNAP_END)
+		ss->s = trace_reader_snapshot(ss->r, TRACE_SNAP_START);
+	if (!ss->s)
+		return imp_err(im, FS_ERRNO__NO_SNAPSHOT, "'%s': holds no snapshot", path);
+	if (which == TRACE_SNAP_START && !(ss->s->flags & TRACE_SNAPF_FREE_BLOCKS))
+		return imp_err(im, FS_ERRNO__NO_SNAPSHOT, "'%s': its snapshot lists no free blocks, which replay seeds "
+			       "the model from (take it with 'fragscope record --snapshot-only')", path);
+	if (!ss->s->ts_ns)
+		return imp_err(im, FS_ERRNO__NO_SNAPSHOT, "'%s': its snapshot carries no time", path);
+	if (trace_header_get(ss->h, "capture.pid")) {
+		if (!kv_u64(ss->h, "capture.pid", &v) || v > INT32_MAX)
+			return imp_err(im, FS_ERRNO__CORRUPT, "'%s': capture.pid is not a process id", path);
+		ss->pid = (long)v;
+	}
+	/* the process allocated pages from its start to a little after the walk (writing the file) */
+	ss->wlo = kv_u64(ss->h, "capture.process_start_mono_ns", &v) && v <= ss->s->ts_ns ? v
+		  : ss->s->ts_ns > 10000000000ull ? ss->s->ts_ns - 10000000000ull : 0;
+	ss->whi = ss->s->ts_ns + ss->s->duration_ns + 2000000000ull;
+	return 0;
+}
+
+static bool same_layout(const struct trace_header *a, const struct trace_header *b)
+{
+	if (a->nr_zones != b->nr_zones || a->pageblock_order != b->pageblock_order || a->nr_orders != b->nr_orders ||
+	    strcmp(a->kernel_release, b->kernel_release) || strcmp(a->kernel_version, b->kernel_version))
+		return false;
+	for (uint32_t i = 0; i < a->nr_zones; i++)
+		if (a->zones[i].start_pfn != b->zones[i].start_pfn || a->zones[i].spanned != b->zones[i].spanned ||
+		    a->zones[i].present != b->zones[i].present || strcmp(a->zones[i].name, b->zones[i].name))
+			return false;
+	return true;
+}
+
+static int snap_load_all(struct importer *im)
+{
+	struct snap_src *a = &im->snap[TRACE_SNAP_START], *b = &im->snap[TRACE_SNAP_END];
+	int err = 0;
+
+	if (im->opts->start_snapshot)
+		err = snap_load(im, TRACE_SNAP_START, im->opts->start_snapshot);
+	if (!err && im->opts->end_snapshot)
+		err = snap_load(im, TRACE_SNAP_END, im->opts->end_snapshot);
+	if (err)
+		return err;
+	if (a->s && b->s) {
+		const char *ba = trace_header_get(a->h, "capture.boot_id"), *bb = trace_header_get(b->h, "capture.boot_id");
+
+		if (ba && bb && strcmp(ba, bb))
+			return imp_err(im, -EINVAL, "'%s': taken in another boot (boot id %s) than '%s' (boot id %s)",
+				       b->path, bb, a->path, ba);
+		if (!same_layout(a->h, b->h))
+			return imp_err(im, -EINVAL, "'%s': another kernel or memory layout (zones) than '%s'", b->path,
+				       a->path);
+	}
+	im->hdr_src = a->s ? a : b->s ? b : NULL;
+	return 0;
+}
+
+/* The capture's machine ("Linux vm 6.18.44 x86_64", trace-cmd's uname option) against the
+ * snapshot files' headers, and its trace clock against theirs (CLOCK_MONOTONIC). */
+static int snap_check_capture(struct importer *im, const char *uname, const char *clock)
+{
+	char sys[64] = "", node[256] = "", rel[128] = "", mach[64] = "";
+
+	if (!im->hdr_src)
+		return 0;
+	if (!clock || !*clock)
+		return imp_err(im, -EINVAL, "'%s': the trace.dat does not say its trace clock, so the snapshots "
+			       "cannot be placed in it: record with 'trace-cmd record -C mono'", im->in);
+	if (strcmp(clock, "mono"))
+		return imp_err(im, -EINVAL, "'%s': recorded with the '%s' trace clock, not CLOCK_MONOTONIC as the "
+			       "snapshots: record with 'trace-cmd record -C mono'", im->in, clock);
+	if (!uname || sscanf(uname, "%63s %255s %127s %63s", sys, node, rel, mach) != 4) {
+		pr_warn("'%s': no machine name in the trace.dat: the snapshots' machine cannot be checked", im->in);
+		return 0;
+	}
+	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
+		const struct snap_src *ss = &im->snap[i];
+		const char *host;
+
+		if (!ss->s)
+			continue;
+		host = trace_header_get(ss->h, "capture.host");
+		if (strcmp(rel, ss->h->kernel_release) || strcmp(mach, ss->h->arch) || (host && strcmp(host, node)))
+			return imp_err(im, -EINVAL, "'%s': a snapshot of %s%s%s running %s %s, but '%s' was captured on "
+				       "'%s' running %s %s", ss->path, host ? "'" : "", host ? host : "another machine",
+				       host ? "'" : "", ss->h->kernel_release, ss->h->arch, im->in, node, rel, mach);
+	}
+	return 0;
+}
+
+/* The header of the snapshot file: the traced machine, read there by the collector. Its capture
+ * keys described the snapshot's run; those that describe the machine are kept. */
+static int snap_header(struct importer *im)
+{
+	struct trace_header *h = &im->hdr;
+	char buf[512];
+	int err = trace_header_copy(h, im->hdr_src->h);
+	uint32_t n = 0;
+
+	if (err)
+		return imp_err(im, err, "%s", fragscope_strerror(err));
+	for (uint32_t i = 0; i < h->nr_kv; i++) {
+		const char *k = h->kv[i].key;
+
+		if (!strncmp(k, "capture.", 8) && strcmp(k, "capture.host") && strcmp(k, "capture.boot_id")) {
+			free(h->kv[i].key);
+			free(h->kv[i].value);
+			continue;
+		}
+		h->kv[n++] = h->kv[i];
+	}
+	h->nr_kv = n;
+	snprintf(buf, sizeof(buf), "snapshot file '%s' (written on the traced machine while the capture ran)",
+		 im->hdr_src->path);
+	err = trace_header_set(h, "header.source", buf);
+	return err ? imp_err(im, err, "%s", fragscope_strerror(err)) : 0;
+}
+
+/* After the events: each snapshot inside the capture, the process that took it seen in it, the
+ * end after the start; then written with its place in the stream. */
+static int snap_check_and_write(struct importer *im)
+{
+	const struct snap_src *a = &im->snap[TRACE_SNAP_START], *b = &im->snap[TRACE_SNAP_END];
+
+	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
+		const struct snap_src *ss = &im->snap[i];
+		uint64_t t = ss->s ? ss->s->ts_ns : 0, t_end = t + (ss->s ? ss->s->duration_ns : 0);
+
+		if (!ss->s)
+			continue;
+		if (!im->any_ts)
+			return imp_err(im, -EINVAL, "'%s': the capture holds no event to place the %s snapshot '%s' in",
+				       im->in, which_name(i), ss->path);
+		if (t < im->first_ts || t_end > im->last_ts)
+			return imp_err(im, -EINVAL, "'%s': the %s snapshot was taken at %.6f-%.6f s, outside the capture "
+				       "('%s': events from %.6f to %.6f s, CLOCK_MONOTONIC): %s", ss->path,
+				       which_name(i), secs(t), secs(t_end), im->in, secs(im->first_ts),
+				       secs(im->last_ts), t < im->first_ts ? "take it after trace-cmd has started tracing"
+				       : "stop trace-cmd after the end snapshot");
+		if (ss->pid >= 0 && !ss->witness)
+			return imp_err(im, -EINVAL, "'%s': '%s' holds no event of the process that took this snapshot "
+				       "(pid %ld, %.6f-%.6f s): it was taken in another boot, or the capture did not "
+				       "trace every task", ss->path, im->in, ss->pid, secs(ss->wlo), secs(ss->whi));
+		if (ss->pid < 0)
+			pr_warn("'%s': no capture.pid: cannot check that it comes from the capture's boot", ss->path);
+	}
+	/* the snapshot's zones are the traced machine's: its events fall inside them */
+	if (im->hdr_src && im->outside * 100 > im->page_events)
+		return imp_err(im, -EINVAL, "'%s': %llu of the %llu page events of '%s' fall outside its zones (the first "
+			       "at pfn 0x%llx): a snapshot of another memory layout", im->hdr_src->path,
+			       (unsigned long long)im->outside, (unsigned long long)im->page_events, im->in,
+			       (unsigned long long)im->first_outside_pfn);
+	if (a->s && b->s && b->s->ts_ns < a->s->ts_ns + a->s->duration_ns)
+		return imp_err(im, -EINVAL, "'%s': the end snapshot was taken before the start snapshot '%s' ended",
+			       b->path, a->path);
+	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
+		const struct snap_src *ss = &im->snap[i];
+		struct trace_snapshot s;
+		char *note = NULL;
+		int err;
+
+		if (!ss->s)
+			continue;
+		s = *ss->s;	/* the arrays stay the reader's */
+		s.which = (enum trace_snapshot_which)i;
+		s.event_seq = ss->placed ? ss->event_seq : im->stats->events;
+		if (asprintf(&note, "%s%sFrom '%s', placed in '%s' by its CLOCK_MONOTONIC time (trace clock mono) "
+			     "before event %llu; %llu imported event(s) fell inside its walk; %llu event(s) of the "
+			     "process that took it found in the capture.", ss->s->note ? ss->s->note : "",
+			     ss->s->note ? " " : "", ss->path, im->in, (unsigned long long)s.event_seq,
+			     (unsigned long long)ss->during, (unsigned long long)ss->witness) < 0)
+			note = NULL;
+		s.note = note ? note : ss->s->note;
+		err = trace_writer_snapshot(im->w, &s);
+		free(note);
+		if (err)
+			return imp_err(im, err, "'%s': write failed: %s", im->out, fragscope_strerror(err));
+		im->stats->snap[i].placed = true;
+		im->stats->snap[i].event_seq = s.event_seq;
+		im->stats->snap[i].events_during = ss->during;
+		im->stats->snap[i].witness_events = ss->witness;
+	}
+	return 0;
+}
+
 static int imp_header(struct importer *im, const char *mode, struct tep_event *alloc_ev, int nr_cpus)
 {
 	struct trace_header *h = &im->hdr;
@@ -127,9 +384,15 @@ static int imp_header(struct importer *im, const char *mode, struct tep_event *a
 	struct tm tm;
 	int err;
 
-	err = trace_header_from_running(h);
-	if (err)
-		pr_warn("cannot read this machine's /proc for the trace header: %s", fragscope_strerror(err));
+	if (im->hdr_src) {
+		err = snap_header(im);
+		if (err)
+			return err;
+	} else {
+		err = trace_header_from_running(h);
+		if (err)
+			pr_warn("cannot read this machine's /proc for the trace header: %s", fragscope_strerror(err));
+	}
 	if (alloc_ev) {
 		err = trace_format_gfp_flags_event(h, alloc_ev);
 		if (err)
@@ -147,9 +410,17 @@ static int imp_header(struct importer *im, const char *mode, struct tep_event *a
 	err = err ? err : trace_header_set(h, "capture.mode", mode);
 	err = err ? err : trace_header_set(h, "import.source", im->in);
 	err = err ? err : trace_header_set(h, "import.time", buf);
-	err = err ? err : trace_header_set(h, "events.zone", "from the importing machine's zone spans");
-	err = err ? err : trace_header_set(h, "capture.clock", "the capture's trace clock (trace-cmd and tracefs default: local)");
-	if (!err && !im->opts->snapshot_proc)
+	err = err ? err : trace_header_set(h, "events.zone", im->hdr_src ? "from the snapshot file's zone spans"
+					   : "from the importing machine's zone spans");
+	if (!err && im->stats->clock[0])
+		err = trace_header_set(h, "capture.clock", im->stats->clock);
+	else if (!err)
+		err = trace_header_set(h, "capture.clock", "the capture's trace clock (trace-cmd and tracefs default: local)");
+	for (int i = 0; i < TRACE_SNAP_MAX && !err; i++)
+		if (im->snap[i].path)
+			err = trace_header_set(h, i == TRACE_SNAP_START ? "import.start_snapshot" : "import.end_snapshot",
+					       im->snap[i].path);
+	if (!err && !im->opts->snapshot_proc && !im->snap[TRACE_SNAP_START].path && !im->snap[TRACE_SNAP_END].path)
 		err = trace_header_set(h, "snapshot.none", "the capture holds no snapshot");
 	return err;
 }
@@ -172,8 +443,35 @@ static int imp_event(struct importer *im, struct trace_event *e)
 {
 	int err;
 
-	if (im->zones_valid && e->kind <= TEV_PAGE_ALLOC_EXTFRAG)
+	if (im->zones_valid && e->kind <= TEV_PAGE_ALLOC_EXTFRAG) {
 		e->zone = trace_header_zone_of(&im->hdr, e->pfn);
+		if (e->pfn != TRACE_PFN_NONE) {
+			im->page_events++;
+			if (e->zone == TRACE_ZONE_UNKNOWN && !im->outside++)
+				im->first_outside_pfn = e->pfn;
+		}
+	}
+	if (!im->any_ts || e->ts_ns < im->first_ts)
+		im->first_ts = e->ts_ns;
+	if (!im->any_ts || e->ts_ns > im->last_ts)
+		im->last_ts = e->ts_ns;
+	im->any_ts = true;
+	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
+		struct snap_src *ss = &im->snap[i];
+
+		if (!ss->s)
+			continue;
+		/* events come in time order: the first one at or after the cut's time is the
+		 * snapshot's event_seq, as the collector's begin marker places it */
+		if (!ss->placed && e->ts_ns >= ss->s->ts_ns) {
+			ss->placed = true;
+			ss->event_seq = im->stats->events;
+		}
+		if (e->ts_ns >= ss->s->ts_ns && e->ts_ns <= ss->s->ts_ns + ss->s->duration_ns)
+			ss->during++;
+		if (ss->pid >= 0 && e->pid == (uint32_t)ss->pid && e->ts_ns >= ss->wlo && e->ts_ns <= ss->whi)
+			ss->witness++;
+	}
 	err = trace_writer_event(im->w, e);
 	if (err)
 		return imp_err(im, err, "'%s': write failed: %s", im->out, fragscope_strerror(err));
@@ -216,6 +514,10 @@ static int imp_finish(struct importer *im)
 	l.total = im->stats->lost;
 	err = trace_writer_loss(im->w, &l);
 	free(l.lost_per_cpu);
+	if (!err)
+		err = snap_check_and_write(im);
+	if (err)
+		return err;
 	if (!err && im->opts->snapshot_proc) {
 		struct trace_snapshot s;
 
@@ -328,32 +630,97 @@ static int dat_record(struct tracecmd_input *handle, struct tep_record *rec, int
 	return c->err ? -1 : 0;
 }
 
+static int count_kmem(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
+{
+	struct tep_handle *tep = tracecmd_get_tep(h);
+	struct tep_event *ev = tep_find_event(tep, tep_data_type(tep, rec));
+
+	(void)cpu;
+	if (ev && !strcmp(ev->system, "kmem") && trace_event_kind_from_name(ev->name) != TEV_NONE)
+		(*(uint64_t *)data)++;
+	return 0;
+}
+
+/* Whether a buffer of the file holds kmem page events (a pass over it: libtracecmd's iteration
+ * neither stops early nor rewinds, so callers probe on a handle of their own). */
+static bool buffer_has_kmem(struct tracecmd_input *h)
+{
+	uint64_t n = 0;
+
+	tracecmd_iterate_events(h, NULL, 0, count_kmem, &n);
+	return n > 0;
+}
+
+/* The buffer to import: the top one, unless it holds no kmem page event and a buffer instance
+ * (trace-cmd record -B NAME) does; then the first such instance. *inst is NULL for the top. */
+static void pick_buffer(struct importer *im, struct tracecmd_input *h, struct tracecmd_input **inst,
+			const char **name)
+{
+	int n = tracecmd_buffer_instances(h);
+	struct tracecmd_input *p;
+
+	*inst = NULL;
+	*name = NULL;
+	if (n <= 0)
+		return;
+	p = tracecmd_open(im->in, TRACECMD_FL_LOAD_NO_PLUGINS);
+	if (!p)
+		return;
+	if (!buffer_has_kmem(p)) {
+		for (int i = 0; i < n && !*inst; i++) {
+			struct tracecmd_input *ip = tracecmd_buffer_instance_handle(p, i);
+			bool has = ip && buffer_has_kmem(ip);
+
+			tracecmd_close(ip);
+			if (has) {
+				*inst = tracecmd_buffer_instance_handle(h, i);
+				*name = tracecmd_buffer_instance_name(h, i);
+			}
+		}
+	}
+	tracecmd_close(p);
+}
+
 static int import_tracecmd(struct importer *im)
 {
-	struct tracecmd_input *h;
+	struct tracecmd_input *h, *inst, *use;
 	struct dat_ctx c = { .im = im };
 	struct tep_event *alloc_ev;
+	const char *inst_name;
 	int err;
 
 	tracecmd_set_loglevel(TEP_LOG_CRITICAL);
 	h = tracecmd_open(im->in, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!h)
 		return imp_err(im, FS_ERRNO__CORRUPT, "'%s': libtracecmd cannot read this trace.dat", im->in);
-	c.tep = tracecmd_get_tep(h);
+	pick_buffer(im, h, &inst, &inst_name);
+	use = inst ? inst : h;
+	c.tep = tracecmd_get_tep(use);
+	{
+		const char *clock = tracecmd_get_trace_clock(use);
+
+		snprintf(im->stats->clock, sizeof(im->stats->clock), "%s", clock ? clock : "");
+		err = snap_check_capture(im, tracecmd_get_uname(h), clock);
+	}
 	alloc_ev = tep_find_event_by_name(c.tep, "kmem", "mm_page_alloc");
-	err = imp_header(im, "import-trace-cmd", alloc_ev, tep_get_cpus(c.tep));
+	if (!err)
+		err = imp_header(im, "import-trace-cmd", alloc_ev, tep_get_cpus(c.tep));
+	if (!err && inst_name)
+		err = trace_header_set(&im->hdr, "import.buffer", inst_name);
 	if (!err && tep_get_page_size(c.tep) > 0 && im->hdr.page_size != (uint32_t)tep_get_page_size(c.tep))
 		pr_warn("'%s': page size %d differs from this machine's %u", im->in, tep_get_page_size(c.tep),
 			im->hdr.page_size);
 	if (!err)
 		err = imp_open_writer(im);
 	if (!err) {
-		tracecmd_iterate_events(h, NULL, 0, dat_record, &c);
+		tracecmd_iterate_events(use, NULL, 0, dat_record, &c);
 		err = c.err;
 	}
 	if (!err)
 		err = imp_finish(im);
 	free(c.kinds);
+	if (inst)
+		tracecmd_close(inst);
 	tracecmd_close(h);
 	return err;
 }
@@ -1059,6 +1426,14 @@ int trace_import(const char *in, const char *out, const struct trace_import_opts
 	if (!strcmp(in, "-") && o.kind != TRACE_IMPORT_TEXT)
 		return imp_err(&im, -EINVAL, "standard input can only be text");
 	stats->kind = o.kind;
+	if ((o.start_snapshot || o.end_snapshot) && o.kind != TRACE_IMPORT_TRACECMD) {
+		err = imp_err(&im, -EINVAL, "'%s': snapshot files can only be placed in a trace-cmd trace.dat "
+			      "(recorded with 'trace-cmd record -C mono')", in);
+		goto out;
+	}
+	err = snap_load_all(&im);
+	if (err)
+		goto out;
 	switch (o.kind) {
 	case TRACE_IMPORT_TRACECMD:
 		err = import_tracecmd(&im);
@@ -1080,7 +1455,10 @@ int trace_import(const char *in, const char *out, const struct trace_import_opts
 		if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode))
 			unlink(out);	/* never -o /dev/null itself */
 	}
+out:
 	trace_header_release(&im.hdr);
 	free(im.lost_cpu);
+	for (int i = 0; i < TRACE_SNAP_MAX; i++)
+		trace_reader_close(im.snap[i].r);
 	return err;
 }

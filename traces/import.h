@@ -25,6 +25,11 @@ struct trace_import_opts {
 	const char *formats_dir;		/* text: where the format files are; NULL = running kernel */
 	bool snapshot_proc;			/* add a counts-only snapshot from this machine's /proc */
 	struct trace_writer_opts wopts;		/* .sz 0 = defaults */
+	/* trace.dat only: fragscope files (`record --snapshot-only`) taken on the traced machine
+	 * while the capture ran; the header comes from them and their snapshot is placed in the
+	 * event stream by its CLOCK_MONOTONIC time (the capture must use trace clock mono). */
+	const char *start_snapshot;
+	const char *end_snapshot;
 };
 
 struct trace_import_stats {
@@ -36,6 +41,13 @@ struct trace_import_stats {
 	uint64_t lost_unknown;			/* drop reports without a count */
 	uint64_t per_kind[TEV_KIND_MAX + 1];
 	char first_bad[256];			/* first line that did not parse, or "" */
+	struct {				/* [TRACE_SNAP_START], [TRACE_SNAP_END] from the options */
+		bool placed;
+		uint64_t event_seq;		/* first imported event after the snapshot's cut */
+		uint64_t events_during;		/* imported events inside its walk */
+		uint64_t witness_events;	/* events of the snapshotting process in the capture */
+	} snap[TRACE_SNAP_MAX];
+	char clock[32];				/* the capture's trace clock, "" if unknown */
 };
 
 /* TRACE_IMPORT_TRACECMD if the file starts with trace.dat's magic, else TEXT (or UNKNOWN if it
