@@ -1558,7 +1558,12 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		return;
 	}
 	if (free_high_undrained(r, cs, ev)) {
-		resync(r, RC_PCP_BYPASS, ev->pfn, ev->order, "6.1 free_high free not drained at once");
+		/* counted here, not through resync(): the model raised no error of its own */
+		enum replay_cause c = ev->ts_ns <= r->snap_end_ts ? RC_SNAPSHOT_RACE : RC_PCP_BYPASS;
+
+		r->res.resyncs[c]++;
+		logf_entry(r, (int)c, ev->pfn, ev->order, "6.1: an order-%u free with free_factor > 0 that no "
+			   "drain follows at once went to the buddy (pcp trylock failed)", ev->order);
 		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 		return;
 	}
