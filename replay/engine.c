@@ -1922,11 +1922,24 @@ int replay_feed(struct replay *r, const struct trace_event *ev)
 
 /* ---- end state -------------------------------------------------------------------------------- */
 
+/* the order of the kernel's free block (kfree: head -> order + 1) that holds pfn, or -1 */
+static int kernel_free_order(const struct replay *r, const struct pfnmap *kfree, uint64_t pfn)
+{
+	for (unsigned o = 0; o < r->nr_orders; o++) {
+		uint64_t *v = pfnmap_get(kfree, pfn & ~((1ULL << o) - 1));
+
+		if (v && *v == o + 1ULL)
+			return (int)o;
+	}
+	return -1;
+}
+
 /*
- * Pages the model holds on a pcp list that the kernel holds in a free buddy block, and on no
- * pcp list, at the end: no event took them off the pcp, so their free never reached it. Its
- * pcp trylock failed (a free from an interrupt while the pcp lock was held) and the page went
- * straight to the buddy (README, replay: end state). Regions in mask are left out.
+ * Pages the model holds on a pcp list, or dropped from one as silently allocated
+ * (pcp_silent_alloc), that the kernel holds in a free buddy block, and on no pcp list, at the
+ * end: no event took them off the pcp and no take of them followed, so their free never
+ * reached it. Its pcp trylock failed (a free from an interrupt while the pcp lock was held) and
+ * the page went straight to the buddy (README, replay: end state). Regions in mask are left out.
  */
 static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapshot *s, const struct pfnmap *mask)
 {
@@ -1946,20 +1959,34 @@ static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapsh
 			for (unsigned pi = 0; pi < buddy_nr_pcp_lists(r->m); pi++)
 				for (uint64_t p = buddy_pcp_list_first(r->m, (int)z, c, pi); p != BUDDY_PFN_NONE;
 				     p = buddy_pcp_list_next(r->m, p)) {
+					int o;
+
 					if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(&kpcp, p))
 						continue;
-					for (unsigned o = 0; o < r->nr_orders; o++) {
-						uint64_t *v = pfnmap_get(&kfree, p & ~((1ULL << o) - 1));
-
-						if (v && *v == o + 1ULL) {
-							r->res.pcp_free_in_kernel++;
-							pr_debug("end: model pcp page 0x%llx (cpu %u) is free in the kernel's buddy "
-								 "(order-%u block 0x%llx)", (unsigned long long)p, c, o,
-								 (unsigned long long)(p & ~((1ULL << o) - 1)));
-							break;
-						}
-					}
+					o = kernel_free_order(r, &kfree, p);
+					if (o < 0)
+						continue;
+					r->res.pcp_free_in_kernel++;
+					pr_debug("end: model pcp page 0x%llx (cpu %u) is free in the kernel's buddy "
+						 "(order-%d block 0x%llx)", (unsigned long long)p, c, o,
+						 (unsigned long long)(p & ~((1ULL << o) - 1)));
 				}
+	for (size_t i = 0; i < r->silent.cap; i++) {
+		uint64_t p = r->silent.keys[i];
+		struct buddy_pfn_info bi;
+		int o;
+
+		if (p == UINT64_MAX || pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(&kpcp, p) ||
+		    buddy_pfn_info(r->m, p, &bi) || bi.state != BUDDY_PFN_ALLOCATED)
+			continue;
+		o = kernel_free_order(r, &kfree, p);
+		if (o < 0)
+			continue;
+		r->res.pcp_free_in_kernel++;
+		pr_debug("end: page 0x%llx, dropped from a pcp list as silently allocated, is free in the "
+			 "kernel's buddy (order-%d block 0x%llx)", (unsigned long long)p, o,
+			 (unsigned long long)(p & ~((1ULL << o) - 1)));
+	}
 out:
 	pfnmap_release(&kfree);
 	pfnmap_release(&kpcp);
@@ -2237,9 +2264,9 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 		fprintf(f, "\n           kernel's free blocks the model holds alike %.4f%% (%" PRIu64 " of %" PRIu64 ")",
 			100.0 * frac(res->fb_equal, res->fb_compared), res->fb_equal, res->fb_compared);
 		if (res->pcp_free_in_kernel)
-			fprintf(f, "\n           %" PRIu64 " page(s) the model holds on a pcp list are free in the kernel's buddy "
-				"and on no pcp list: no event took them off it, so their free bypassed the pcp (trylock "
-				"failure; or, in a trace with lost events, their drain is lost)",
+			fprintf(f, "\n           %" PRIu64 " page(s) the model holds on a pcp list (or dropped from one as "
+				"silently allocated) are free in the kernel's buddy and on no pcp list: their free "
+				"bypassed the pcp (trylock failure; or, in a trace with lost events, their drain is lost)",
 				res->pcp_free_in_kernel);
 		if (res->fc_masked_regions)
 			fprintf(f, "\n           (blocks and cells counted outside %" PRIu64 " max-order regions that events touched during the unlocked end "

@@ -435,6 +435,52 @@ static void test_follow_61_pcp_bypass_unproven(void **state)
 	run_61_bypass(true);
 }
 
+/*
+ * A free that bypassed the pcp can also surface as a pcp_silent_alloc: X (0x11c00) is freed
+ * onto the model's pcp list above P1 and P2 (a refill's rest); the kernel put it in the buddy.
+ * The allocation of P1 comes right after X's free (a reordering, X stays); the allocation of P2
+ * finds X ahead and drops it as silently allocated. The end snapshot has X free: the end state
+ * names it.
+ */
+static void test_follow_silent_drop_free_in_kernel(void **state)
+{
+	struct trace_header h;
+	struct snap start, end;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	const uint64_t X = BASE + 0x1c00, P1 = BASE + 0x1c01, P2 = BASE + 0x1c02;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	nE = 0;
+	zl(0, X, 0, 0);
+	zl(0, P1, 0, 0);
+	zl(0, P2, 0, 0);
+	ev(TEV_PAGE_ALLOC, 0, X, 0, 0);
+	ev(TEV_PAGE_FREE, 0, X, 0, -1);
+	ev(TEV_PAGE_ALLOC, 0, P1, 0, 0);
+	ev(TEV_PAGE_ALLOC, 0, P2, 0, 0);
+	snap_init(&end, TRACE_SNAP_END);
+	for (int i = 0; i < NPB; i++)
+		end.types[i] = i < 14 ? 1 : 0;
+	add_free(&end, BASE, 10, 1);
+	add_free(&end, BASE + 0x400, 10, 1);
+	add_free(&end, X, 0, 0);
+	add_free(&end, BASE + 0x1c03, 0, 0);
+	for (unsigned ord = 2; ord <= 8; ord++)
+		add_free(&end, X + (1ULL << ord), (uint8_t)ord, 0);
+	end.s.event_seq = UINT64_MAX;
+	r = run_script(&h, &start.s, &end.s, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->invariant_err, 0);
+	assert_int_equal(res->resyncs[RC_PCP_SILENT], 1);
+	assert_int_equal(res->pcp_free_in_kernel, 1);
+	assert_int_equal(res->fb_compared - res->fb_equal, 1);	/* X: free in the kernel only */
+	replay_free(r);
+}
+
 /* Garbage in: random kinds, pfns in and out of the zone, orders beyond the largest, unknown
  * migratetypes and CPUs. The replay must not crash, every event is applied or counted, and
  * the model's invariants still hold at the end (resyncs repair, never corrupt). */
@@ -628,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_follow_61_fallback),
 		cmocka_unit_test(test_follow_61_pcp_bypass),
 		cmocka_unit_test(test_follow_61_pcp_bypass_unproven),
+		cmocka_unit_test(test_follow_silent_drop_free_in_kernel),
 		cmocka_unit_test(test_follow_random_events),
 		cmocka_unit_test(test_timeline_seek),
 		cmocka_unit_test(test_follow_zone_growth),
