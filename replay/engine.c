@@ -667,6 +667,9 @@ static bool quiescent(const struct replay *r)
 {
 	if (r->pending_batched.nr)
 		return false;
+	/* not waited for: cross-event per-CPU hints (pushed ring, in_loop2, 6.1 ff_zone1) that a
+	 * checkpoint does not carry; waiting for ff_zone1 could stop checkpoints for good on a CPU
+	 * that never allocates again */
 	for (unsigned c = 0; c < r->nr_cpus; c++)
 		if (r->cpus[c].run_open || r->cpus[c].fb_pending)
 			return false;
@@ -1486,7 +1489,7 @@ static bool free_high_undrained(struct replay *r, const struct cpu_state *cs, co
 		return false;
 	if (!cs->ff_zone1 || cs->ff_zone1 != buddy_zone_of(r->m, ev->pfn) + 1)
 		return false;
-	while ((n = cursor_next(r, &c)) && (n->ev.kind < 1 || n->ev.kind >= TEV_NR_KERNEL_KINDS))
+	while ((n = cursor_next(r, &c)) && (n->ev.kind < TEV_PAGE_ALLOC || n->ev.kind >= TEV_NR_KERNEL_KINDS))
 		;
 	return n && n->ev.kind != TEV_PAGE_PCPU_DRAIN;
 }
@@ -1842,7 +1845,7 @@ static int apply(struct replay *r, struct slot *sl)
 		default:
 			break;
 		}
-		if (ev->kind >= 1 && ev->kind < TEV_NR_KERNEL_KINDS) {
+		if (ev->kind >= TEV_PAGE_ALLOC && ev->kind < TEV_NR_KERNEL_KINDS) {
 			struct cpu_state *cs = cpu_of(r, ev->cpu);
 
 			if (cs) {
