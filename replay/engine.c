@@ -77,7 +77,8 @@ static const char *const cause_help[RC_NR] = {
 	[RC_PCP_BYPASS] = "the kernel took from the buddy a page whose last event was a free the model had put on a "
 			  "pcp list (still there, or dropped as silently allocated): the free had bypassed the pcp "
 			  "(trylock failure: a free from an interrupt while the CPU's pcp lock was held), which no "
-			  "event shows",
+			  "event shows; or (6.1) an order 1-3 free with free_factor > 0 that no drain followed at "
+			  "once",
 	[RC_PCP_NESTED] = "the kernel allocated from a pcp list a page that the model holds just below the pages "
 			  "freed right after it: an interrupt came between that free's mm_page_free and its pcp "
 			  "insertion, and the interrupt's frees reached the list first",
@@ -127,6 +128,13 @@ struct cpu_state {
 	unsigned pushed_head;
 	uint64_t last_alloc_seq;	/* this CPU's latest mm_page_alloc */
 	bool in_refill;		/* a refill took pages, its mm_page_alloc is still to come */
+	/* 6.1 free_factor: prev_seq1 is this CPU's latest kmem page event (seq + 1), pcp_free_seq1
+	 * the latest free the model put on its pcp (seq + 1, order, list); ff_zone1 is the model
+	 * zone + 1 whose pcp a commit drained with no allocation on this CPU since (0: none) */
+	uint64_t prev_seq1, pcp_free_seq1;
+	unsigned pcp_free_order;
+	int pcp_free_list;
+	int ff_zone1;
 	/* 6.1: extfrag seen, the retried zone_locked to come */
 	bool fb_pending;
 	struct buddy_take fb_pred;
@@ -687,6 +695,9 @@ static bool quiescent(const struct replay *r)
 {
 	if (r->pending_batched.nr)
 		return false;
+	/* not waited for: cross-event per-CPU hints (pushed ring, in_loop2, 6.1 ff_zone1) that a
+	 * checkpoint does not carry; waiting for ff_zone1 could stop checkpoints for good on a CPU
+	 * that never allocates again */
 	for (unsigned c = 0; c < r->nr_cpus; c++)
 		if (r->cpus[c].run_open || r->cpus[c].fb_pending)
 			return false;
@@ -1528,12 +1539,60 @@ static void pcp_free(struct replay *r, uint32_t cpu, uint64_t pfn, unsigned orde
 		cs->pushed[cs->pushed_head % PUSHED_RING] = pfn;
 		cs->pushed_seq[cs->pushed_head % PUSHED_RING] = r->cur ? r->cur->seq : 0;
 		cs->pushed_head++;
+		cs->pcp_free_seq1 = r->cur ? r->cur->seq + 1 : 0;
+		cs->pcp_free_order = order;
+		cs->pcp_free_list = list;
 	}
 
 	if (cpu >= buddy_nr_cpus(r->m) || buddy_pcp_add(r->m, cpu, pfn, order, list, false, bt)) {
 		resync(r, RC_PCP, pfn, (int)order, "pcp free");
 		free_direct(r, pfn, order, BUDDY_FPI_NONE);
 	}
+}
+
+/*
+ * 6.1 free_unref_page_commit(): while pcp->free_factor > 0, an order 1..PAGE_ALLOC_COSTLY_ORDER
+ * free is "free_high": high is 0, so the commit drains the whole pcp at once, starting with the
+ * list the page was just added to. A count-based drain (nr_pcp_free) raises free_factor when
+ * high > 2 * batch and only a pcp allocation (rmqueue_pcplist) lowers it again; so after a
+ * commit drained the zone's pcp on this CPU, with no allocation on it since, such a free is
+ * always followed by a drain on this CPU. When the CPU's next page event is something else,
+ * the page never reached the pcp: pcp_spin_trylock() failed and free_one_page() put it in the
+ * buddy with no event. This is how a free from an interrupt looks (pcp locks leave interrupts
+ * on): an RCU softirq freeing slab pages on the zone->lock irqrestore that ends a drain,
+ * while the task that drained still holds the pcp lock (the 6.1 lab captures).
+ */
+static bool free_high_undrained(struct replay *r, const struct cpu_state *cs, const struct trace_event *ev)
+{
+	struct cursor c = { .i = 0, .cpu = ev->cpu };
+	struct slot *n;
+
+	if (r->prof.adaptive_pcp || !ev->order || ev->order >= r->pbo)
+		return false;
+	if (!cs->ff_zone1 || cs->ff_zone1 != buddy_zone_of(r->m, ev->pfn) + 1)
+		return false;
+	while ((n = cursor_next(r, &c)) && (n->ev.kind < TEV_PAGE_ALLOC || n->ev.kind >= TEV_NR_KERNEL_KINDS))
+		;
+	return n && n->ev.kind != TEV_PAGE_PCPU_DRAIN;
+}
+
+/* on a drain: did a commit (the free just before it on this CPU, to the same list) start it? */
+static void note_commit_drain(struct replay *r, const struct trace_event *ev)
+{
+	struct cpu_state *cs = cpu_of(r, ev->cpu);
+	struct buddy_pfn_info info;
+	struct buddy_pcp_stats st;
+	int z;
+
+	if (!cs || r->prof.adaptive_pcp || !cs->pcp_free_seq1 || cs->prev_seq1 != cs->pcp_free_seq1)
+		return;
+	if (buddy_pfn_info(r->m, ev->pfn, &info) || info.state != BUDDY_PFN_PCP_HEAD ||
+	    info.order != cs->pcp_free_order || info.mt != cs->pcp_free_list)
+		return;
+	z = buddy_zone_of(r->m, ev->pfn);
+	if (z < 0 || buddy_pcp_stats(r->m, z, ev->cpu, &st) || st.high <= 2 * st.batch)
+		return;
+	cs->ff_zone1 = z + 1;
 }
 
 static void on_page_free(struct replay *r, struct slot *sl)
@@ -1588,6 +1647,16 @@ static void on_page_free(struct replay *r, struct slot *sl)
 	 * pcp trylock failed, so the page went to the buddy */
 	if (cs->in_refill) {
 		r->res.refill_irq_frees++;
+		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
+		return;
+	}
+	if (free_high_undrained(r, cs, ev)) {
+		/* counted here, not through resync(): the model raised no error of its own */
+		enum replay_cause c = ev->ts_ns <= r->snap_end_ts ? RC_SNAPSHOT_RACE : RC_PCP_BYPASS;
+
+		r->res.resyncs[c]++;
+		logf_entry(r, (int)c, ev->pfn, ev->order, "6.1: an order-%u free with free_factor > 0 that no "
+			   "drain follows at once went to the buddy (pcp trylock failed)", ev->order);
 		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 		return;
 	}
@@ -1877,6 +1946,7 @@ static int apply(struct replay *r, struct slot *sl)
 			on_free_batched(r, ev);
 			break;
 		case TEV_PAGE_PCPU_DRAIN:
+			note_commit_drain(r, ev);
 			on_drain(r, ev);
 			break;
 		case TEV_COMPACT_ISOLATE_FREE:
@@ -1884,6 +1954,16 @@ static int apply(struct replay *r, struct slot *sl)
 			break;
 		default:
 			break;
+		}
+		if (ev->kind >= TEV_PAGE_ALLOC && ev->kind < TEV_NR_KERNEL_KINDS) {
+			struct cpu_state *cs = cpu_of(r, ev->cpu);
+
+			if (cs) {
+				cs->prev_seq1 = ev->seq + 1;
+				/* rmqueue_pcplist() halves free_factor: forget it on any allocation */
+				if (ev->kind == TEV_PAGE_ALLOC || is_take_event(ev))
+					cs->ff_zone1 = 0;
+			}
 		}
 	}
 	if (r->o.check && r->o.check_every && r->res.events >= r->next_check) {
@@ -1954,6 +2034,76 @@ int replay_feed(struct replay *r, const struct trace_event *ev)
 }
 
 /* ---- end state -------------------------------------------------------------------------------- */
+
+/* the order of the kernel's free block (kfree: head -> order + 1) that holds pfn, or -1 */
+static int kernel_free_order(const struct replay *r, const struct pfnmap *kfree, uint64_t pfn)
+{
+	for (unsigned o = 0; o < r->nr_orders; o++) {
+		uint64_t *v = pfnmap_get(kfree, pfn & ~((1ULL << o) - 1));
+
+		if (v && *v == o + 1ULL)
+			return (int)o;
+	}
+	return -1;
+}
+
+/*
+ * Pages the model holds on a pcp list, or dropped from one as silently allocated
+ * (pcp_silent_alloc), that the kernel holds in a free buddy block, and on no pcp list, at the
+ * end: no event took them off the pcp and no take of them followed, so their free never
+ * reached it. Its pcp trylock failed (a free from an interrupt while the pcp lock was held) and
+ * the page went straight to the buddy (README, replay: end state). Regions in mask are left out.
+ */
+static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapshot *s, const struct pfnmap *mask)
+{
+	struct pfnmap kfree = { 0 }, kpcp = { 0 };
+
+	if (!(s->flags & TRACE_SNAPF_PCP) || pfnmap_init(&kfree, s->nr_free_blocks + 1) ||
+	    pfnmap_init(&kpcp, s->nr_pcp_pages + 1))
+		goto out;
+	for (uint64_t i = 0; i < s->nr_free_blocks; i++)
+		if (pfnmap_put(&kfree, s->free_blocks[i].pfn, s->free_blocks[i].order + 1ULL))
+			goto out;
+	for (uint64_t i = 0; i < s->nr_pcp_pages; i++)
+		if (pfnmap_put(&kpcp, s->pcp_pages[i].pfn, 1))
+			goto out;
+	for (unsigned z = 0; z < buddy_nr_zones(r->m); z++)
+		for (unsigned c = 0; c < buddy_nr_cpus(r->m); c++)
+			for (unsigned pi = 0; pi < buddy_nr_pcp_lists(r->m); pi++)
+				for (uint64_t p = buddy_pcp_list_first(r->m, (int)z, c, pi); p != BUDDY_PFN_NONE;
+				     p = buddy_pcp_list_next(r->m, p)) {
+					int o;
+
+					if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(&kpcp, p))
+						continue;
+					o = kernel_free_order(r, &kfree, p);
+					if (o < 0)
+						continue;
+					r->res.pcp_free_in_kernel++;
+					pr_debug("end: model pcp page 0x%llx (cpu %u) is free in the kernel's buddy "
+						 "(order-%d block 0x%llx)", (unsigned long long)p, c, o,
+						 (unsigned long long)(p & ~((1ULL << o) - 1)));
+				}
+	for (size_t i = 0; i < r->silent.cap; i++) {
+		uint64_t p = r->silent.keys[i];
+		struct buddy_pfn_info bi;
+		int o;
+
+		if (p == UINT64_MAX || pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(&kpcp, p) ||
+		    buddy_pfn_info(r->m, p, &bi) || bi.state != BUDDY_PFN_ALLOCATED)
+			continue;
+		o = kernel_free_order(r, &kfree, p);
+		if (o < 0)
+			continue;
+		r->res.pcp_free_in_kernel++;
+		pr_debug("end: page 0x%llx, dropped from a pcp list as silently allocated, is free in the "
+			 "kernel's buddy (order-%d block 0x%llx)", (unsigned long long)p, o,
+			 (unsigned long long)(p & ~((1ULL << o) - 1)));
+	}
+out:
+	pfnmap_release(&kfree);
+	pfnmap_release(&kpcp);
+}
 
 static void compare_end(struct replay *r, const struct trace_snapshot *s)
 {
@@ -2071,6 +2221,8 @@ static void compare_end(struct replay *r, const struct trace_snapshot *s)
 				r->res.fc_abs_diff += km > mm ? km - mm : mm - km;
 			}
 	free(kc);
+	if (r->o.mode == REPLAY_FOLLOW)	/* in simulate the model fills its pcp lists itself */
+		count_pcp_free_in_kernel(r, s, &mask);
 	pfnmap_release(&mask);
 }
 
@@ -2230,6 +2382,11 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 			res->fc_abs_diff);
 		fprintf(f, "\n           kernel's free blocks the model holds alike %.4f%% (%" PRIu64 " of %" PRIu64 ")",
 			100.0 * frac(res->fb_equal, res->fb_compared), res->fb_equal, res->fb_compared);
+		if (res->pcp_free_in_kernel)
+			fprintf(f, "\n           %" PRIu64 " page(s) the model holds on a pcp list (or dropped from one as "
+				"silently allocated) are free in the kernel's buddy and on no pcp list: their free "
+				"bypassed the pcp (trylock failure; or, in a trace with lost events, their drain is lost)",
+				res->pcp_free_in_kernel);
 		if (res->fc_masked_regions)
 			fprintf(f, "\n           (blocks and cells counted outside %" PRIu64 " max-order regions that events touched during the unlocked end "
 				"walk; %.4f%% with them)", res->fc_masked_regions,
@@ -2307,6 +2464,8 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 		jsonw_uint_field(w, "pageblocks_compared", res->pb_compared);
 		jsonw_uint_field(w, "free_count_cells", res->fc_compared);
 		jsonw_uint_field(w, "free_blocks_apart", res->fc_abs_diff);
+		if (res->mode == REPLAY_FOLLOW)
+			jsonw_uint_field(w, "pcp_pages_free_in_kernel", res->pcp_free_in_kernel);
 		jsonw_end_object(w);
 	} else {
 		jsonw_null(w);

@@ -115,6 +115,7 @@ struct replay_result {
 	uint64_t fc_all_compared, fc_all_equal;	/* the same over every block, racing ones too */
 	uint64_t fb_compared, fb_equal;		/* kernel free blocks the model holds alike */
 	uint64_t fc_masked_regions;		/* max-order regions left out (touched during an unlocked walk) */
+	uint64_t pcp_free_in_kernel;		/* model pcp (or silently dropped) pages free in the kernel's buddy */
 	int invariant_err;			/* 0 or the first buddy_check() error */
 	char invariant_msg[256];
 	uint64_t invariant_seq;

@@ -360,6 +360,127 @@ static void test_follow_61_fallback(void **state)
 	replay_free(r);
 }
 
+/*
+ * 6.1 pcp bypass: with free_factor > 0 an order-1 free drains the pcp at once (free_high), so
+ * an order-1 single free that no drain follows never reached the pcp (its trylock failed: a
+ * free from an interrupt while the pcp lock is held) and sits in the buddy. Three order-1
+ * Unmovable pages A, B, C come from the order-9 Unmovable block at 0x11c00. A is freed and
+ * drained by its own commit (so free_factor > 0 from then on); B is freed and no drain follows;
+ * C is freed and drained. In the kernel all three are back in the buddy: the order-9 block is
+ * whole again. With an allocation between A's drain and B's free (interrupt = true), free_factor
+ * may be 0 again and B cannot be told from a free that stayed on the pcp: the model keeps it
+ * there, and the end state names it as a pcp page the kernel holds free.
+ */
+static void run_61_bypass(bool alloc_between)
+{
+	struct trace_header h;
+	struct snap start, end;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .profile = "linux-6.1",
+				 .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	const uint64_t A = BASE + 0x1c00, B = BASE + 0x1c02, C = BASE + 0x1c04;
+
+	header(&h);
+	start_snapshot(&start);
+	nE = 0;
+	zl(0, A, 1, 0);
+	ev(TEV_PAGE_ALLOC, 0, A, 1, 0);
+	zl(0, B, 1, 0);
+	ev(TEV_PAGE_ALLOC, 0, B, 1, 0);
+	zl(0, C, 1, 0);
+	ev(TEV_PAGE_ALLOC, 0, C, 1, 0);
+	ev(TEV_PAGE_FREE, 0, A, 1, -1);
+	ev(TEV_PAGE_PCPU_DRAIN, 0, A, 1, 0);
+	if (alloc_between)
+		ev(TEV_PAGE_ALLOC, 0, TRACE_PFN_NONE, 1, 0);	/* a failed allocation: rmqueue_pcplist ran */
+	ev(TEV_PAGE_FREE, 0, B, 1, -1);
+	ev(TEV_PAGE_FREE, 0, C, 1, -1);
+	ev(TEV_PAGE_PCPU_DRAIN, 0, C, 1, 0);
+	snap_init(&end, TRACE_SNAP_END);
+	for (int i = 0; i < NPB; i++)
+		end.types[i] = i < 14 ? 1 : 0;
+	add_free(&end, BASE, 10, 1);
+	add_free(&end, BASE + 0x400, 10, 1);
+	add_free(&end, A, 9, 0);
+	end.s.event_seq = UINT64_MAX;
+	r = run_script(&h, &start.s, &end.s, &o);
+	res = replay_get_result(r);
+	assert_string_equal(res->profile, "linux-6.1");
+	assert_int_equal(res->invariant_err, 0);
+	assert_int_equal(res->pb_equal, NPB);
+	if (!alloc_between) {
+		assert_int_equal(res->resyncs[RC_PCP_BYPASS], 1);
+		assert_int_equal(res->fc_equal, res->fc_compared);
+		assert_int_equal(res->fb_equal, res->fb_compared);
+		assert_int_equal(res->fc_abs_diff, 0);
+		assert_int_equal(res->pcp_free_in_kernel, 0);
+	} else {
+		assert_int_equal(res->resyncs[RC_PCP_BYPASS], 0);
+		assert_true(res->fc_abs_diff > 0);
+		assert_int_equal(res->pcp_free_in_kernel, 1);
+	}
+	replay_free(r);
+}
+
+static void test_follow_61_pcp_bypass(void **state)
+{
+	(void)state;
+	run_61_bypass(false);
+}
+
+static void test_follow_61_pcp_bypass_unproven(void **state)
+{
+	(void)state;
+	run_61_bypass(true);
+}
+
+/*
+ * A free that bypassed the pcp can also surface as a pcp_silent_alloc: X (0x11c00) is freed
+ * onto the model's pcp list above P1 and P2 (a refill's rest); the kernel put it in the buddy.
+ * The allocation of P1 comes right after X's free (a reordering, X stays); the allocation of P2
+ * finds X ahead and drops it as silently allocated. The end snapshot has X free: the end state
+ * names it.
+ */
+static void test_follow_silent_drop_free_in_kernel(void **state)
+{
+	struct trace_header h;
+	struct snap start, end;
+	struct replay_opts o = { .sz = sizeof(o), .mode = REPLAY_FOLLOW, .check = true, .max_log = 10 };
+	struct replay *r;
+	const struct replay_result *res;
+	const uint64_t X = BASE + 0x1c00, P1 = BASE + 0x1c01, P2 = BASE + 0x1c02;
+
+	(void)state;
+	header(&h);
+	start_snapshot(&start);
+	nE = 0;
+	zl(0, X, 0, 0);
+	zl(0, P1, 0, 0);
+	zl(0, P2, 0, 0);
+	ev(TEV_PAGE_ALLOC, 0, X, 0, 0);
+	ev(TEV_PAGE_FREE, 0, X, 0, -1);
+	ev(TEV_PAGE_ALLOC, 0, P1, 0, 0);
+	ev(TEV_PAGE_ALLOC, 0, P2, 0, 0);
+	snap_init(&end, TRACE_SNAP_END);
+	for (int i = 0; i < NPB; i++)
+		end.types[i] = i < 14 ? 1 : 0;
+	add_free(&end, BASE, 10, 1);
+	add_free(&end, BASE + 0x400, 10, 1);
+	add_free(&end, X, 0, 0);
+	add_free(&end, BASE + 0x1c03, 0, 0);
+	for (unsigned ord = 2; ord <= 8; ord++)
+		add_free(&end, X + (1ULL << ord), (uint8_t)ord, 0);
+	end.s.event_seq = UINT64_MAX;
+	r = run_script(&h, &start.s, &end.s, &o);
+	res = replay_get_result(r);
+	assert_int_equal(res->invariant_err, 0);
+	assert_int_equal(res->resyncs[RC_PCP_SILENT], 1);
+	assert_int_equal(res->pcp_free_in_kernel, 1);
+	assert_int_equal(res->fb_compared - res->fb_equal, 1);	/* X: free in the kernel only */
+	replay_free(r);
+}
+
 /* Garbage in: random kinds, pfns in and out of the zone, orders beyond the largest, unknown
  * migratetypes and CPUs. The replay must not crash, every event is applied or counted, and
  * the model's invariants still hold at the end (resyncs repair, never corrupt). */
@@ -757,6 +878,9 @@ int main(void)
 		cmocka_unit_test(test_follow_deterministic),
 		cmocka_unit_test(test_checkpoint_roundtrip),
 		cmocka_unit_test(test_follow_61_fallback),
+		cmocka_unit_test(test_follow_61_pcp_bypass),
+		cmocka_unit_test(test_follow_61_pcp_bypass_unproven),
+		cmocka_unit_test(test_follow_silent_drop_free_in_kernel),
 		cmocka_unit_test(test_follow_random_events),
 		cmocka_unit_test(test_timeline_seek),
 		cmocka_unit_test(test_follow_zone_growth),
