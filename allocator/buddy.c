@@ -3058,7 +3058,7 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	 * ranges (one template store per page rather than a hole search and field stores) */
 	{
 		const struct bpage alloc = { .next = NIL, .prev = NIL, .state = PS_ALLOC, .order = 0,
-					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0, .pad = 0 };
+					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0 };
 		uint64_t lo = z->start_pfn - z->base, hi = z->end_pfn - z->base;
 
 		for (uint64_t i = 0; i < z->n; i++)
