@@ -1489,9 +1489,9 @@ static void free_direct(struct replay *r, uint64_t pfn, unsigned order, unsigned
 		resync(r, RC_ALLOCATED, pfn, (int)order, "direct free");
 }
 
-static void pcp_free(struct replay *r, uint32_t cpu, uint64_t pfn, unsigned order)
+/* bt: the pageblock type of pfn */
+static void pcp_free(struct replay *r, uint32_t cpu, uint64_t pfn, unsigned order, int bt)
 {
-	int bt = buddy_pageblock_type(r->m, pfn);
 	int list = bt >= BUDDY_MT_PCPTYPES ? BUDDY_MT_MOVABLE : bt;
 	struct cpu_state *cs = cpu_of(r, cpu);
 
@@ -1554,7 +1554,7 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 		return;
 	}
-	pcp_free(r, ev->cpu, ev->pfn, ev->order);
+	pcp_free(r, ev->cpu, ev->pfn, ev->order, bt);
 }
 
 static void on_free_batched(struct replay *r, const struct trace_event *ev)
@@ -1571,7 +1571,7 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
 		return;
 	}
-	pcp_free(r, ev->cpu, ev->pfn, (unsigned)order);
+	pcp_free(r, ev->cpu, ev->pfn, (unsigned)order, buddy_pageblock_type(r->m, ev->pfn));
 }
 
 static void on_drain(struct replay *r, const struct trace_event *ev)
