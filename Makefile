@@ -53,7 +53,11 @@ ifeq ($(SAN),1)
 OPTFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Werror
 SANLDFLAGS := -fsanitize=address,undefined
 else
-OPTFLAGS  := -O2 -g
+# -O3, and link-time optimisation of ./fragscope across modules (replay's hot loop calls many
+# small allocator/ functions): fragscope replay runs ~8% fewer instructions. Fat objects keep
+# the tests' and benches' links (without -flto) as they were.
+OPTFLAGS  := -O3 -g
+LTOFLAGS  := -flto=auto -ffat-lto-objects
 SANLDFLAGS :=
 endif
 
@@ -127,7 +131,7 @@ $(OUTPUT)/collector/%.skel.h: $(OUTPUT)/collector/%.bpf.o
 # ---- C ----------------------------------------------------------------------------------------
 $(OUTPUT)/%.o: %.c | $(SKELS) $(sort $(dir $(LIB_OBJS) $(CMD_OBJS)))
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(LTOFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -135,7 +139,7 @@ $(LIB): $(LIB_OBJS)
 
 $(BIN): $(CMD_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $(CMD_OBJS) $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(if $(LTOFLAGS),$(OPTFLAGS) $(LTOFLAGS)) $(LDFLAGS) $(CMD_OBJS) $(LIB) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIB) | $(OUTPUT)/tests $(SKELS)
 	$(call msg,CC-TEST,$@)

@@ -10,8 +10,9 @@
 
 #define NIL UINT32_MAX
 
-/* Per page frame state: 16 bytes. Only block heads carry a state; pages inside a block are
- * PS_NONE (so a split or merge touches only heads, as the kernel's PageBuddy does). */
+/* Per page frame state: 12 bytes (the model's working set: ~75 MB for 24 GiB). Only block heads
+ * carry a state; pages inside a block are PS_NONE (so a split or merge touches only heads, as
+ * the kernel's PageBuddy does). */
 enum page_state {
 	PS_NONE = 0,	/* inside a block whose head is elsewhere */
 	PS_HOLE,	/* no memory (outside the zone span, or a hole) */
@@ -20,19 +21,23 @@ enum page_state {
 	PS_ALLOC,	/* head of an allocated block: order, mt = owner's migratetype (or MT_UNKNOWN) */
 };
 
-#define MT_UNKNOWN 0xff
+/* an owner's migratetype not known (mt is 4 bits: roles are below BUDDY_MT_NR) */
+#define MT_UNKNOWN 0xf
 
 struct bpage {
 	uint32_t next, prev;	/* intrusive list links (zone-relative indices), NIL = none */
-	/* bit-fields of a 32-bit word rather than uint8_t: stores through a char type alias
-	 * everything and would make the compiler reload the model's fields after each one */
-	uint32_t state : 8;
-	uint32_t order : 8;
-	uint32_t mt : 8;
-	uint32_t cmt : 8;
-	uint16_t cpu;
-	uint16_t pad;
+	/* bit-fields of one 32-bit word rather than uint8_t: stores through a char type alias
+	 * everything and would make the compiler reload the model's fields after each one.
+	 * order < BUDDY_MAX_ORDERS, mt and cmt < BUDDY_MT_NR or MT_UNKNOWN, cpu < 65536 (buddy_new
+	 * checks nr_cpus). */
+	uint32_t state : 3;
+	uint32_t order : 5;
+	uint32_t mt : 4;
+	uint32_t cmt : 4;
+	uint32_t cpu : 16;
 };
+
+_Static_assert(BUDDY_MT_NR < MT_UNKNOWN && BUDDY_MAX_ORDERS <= 32, "struct bpage fields too narrow");
 
 struct flist {
 	uint32_t head, tail;

@@ -3058,7 +3058,7 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	 * ranges (one template store per page rather than a hole search and field stores) */
 	{
 		const struct bpage alloc = { .next = NIL, .prev = NIL, .state = PS_ALLOC, .order = 0,
-					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0, .pad = 0 };
+					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0 };
 		uint64_t lo = z->start_pfn - z->base, hi = z->end_pfn - z->base;
 
 		for (uint64_t i = 0; i < z->n; i++)
@@ -3382,16 +3382,28 @@ int buddy_seed_free_block(struct buddy_model *m, uint64_t pfn, unsigned order, i
 	if (order >= m->nr_orders || check_mt(m, list_mt, false))
 		return -EINVAL;
 	/* every page of the block must still be allocated (not seeded twice) */
+	bool base_pages = !m->journaling && (i & ((1u << order) - 1)) == 0 && (uint64_t)i + (1u << order) <= z->n;
+
 	for (uint32_t p = i; p < i + (1u << order) && p < z->n; p++) {
-		int st = PG(z, p)->state;
+		const struct bpage *pg = PG(z, p);
+		int st = pg->state;
 
 		if (st == PS_FREE || st == PS_PCP || st == PS_HOLE)
 			return contradiction(m, z, p, order, "the snapshot lists it in a free block");
+		base_pages &= st == PS_ALLOC && pg->order == 0;
 	}
-	/* the loop above found no hole in the block: no second search */
-	err = resync_allocated_core(m, z, i, order, MT_UNKNOWN, NULL, true);
-	if (err)
-		return err;
+	if (base_pages) {
+		/* the usual case (memory never freed since buddy_new()): order-0 allocations only;
+		 * what resync_allocated_core() does with them, in one pass */
+		for (uint32_t p = i; p < i + (1u << order); p++)
+			PG(z, p)->state = PS_NONE;
+		mark_alloc(m, z, i, order, MT_UNKNOWN);
+	} else {
+		/* the loop above found no hole in the block: no second search */
+		err = resync_allocated_core(m, z, i, order, MT_UNKNOWN, NULL, true);
+		if (err)
+			return err;
+	}
 	PG(z, i)->state = PS_NONE;
 	free_add(m, z, i, order, list_mt, true);
 	if (has_mergeable_buddy(m, z, i))

@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "allocator/buddy.h"
 #include "util/errors.h"
@@ -115,6 +116,19 @@ struct slot {
 
 #define PUSHED_RING 64
 
+struct bigmap {			/* a side array from bigmap_zalloc() */
+	void *raw;		/* the mapping, NULL if calloc'd */
+	size_t len;
+};
+
+/* A CPU's latest mm_page_free events in the window, by feed position: a batched free finds the
+ * free it belongs to here rather than by scanning every CPU's events back. */
+#define FEED_RING 32
+struct feed_cpu {
+	uint64_t pos[FEED_RING];
+	unsigned head;
+};
+
 struct cpu_state {
 	bool run_open;
 	bool run_refill;	/* the run's takes go to this CPU's pcp list (rmqueue_bulk) */
@@ -158,6 +172,9 @@ struct replay {
 
 	struct slot win[WINDOW];
 	unsigned win_head, win_nr;
+	uint64_t fed;			/* events fed so far: event k sits in win[k % WINDOW] */
+	struct feed_cpu *feed_cpus;	/* per CPU: where its latest mm_page_free events sit */
+	unsigned nr_feed_cpus;
 	uint64_t start_seq;		/* first event not reflected in the start snapshot */
 	bool started;
 
@@ -181,6 +198,7 @@ struct replay {
 	uint64_t nr_pb;
 	uint16_t (*pb_owned)[BUDDY_MT_PCPTYPES];
 	uint8_t *owner;			/* per pfn - pfn_base: owner role + 1, 0 unknown */
+	struct bigmap owner_map, seen_map;	/* how owner and seen_bits were allocated */
 	uint64_t *pb_absent;		/* pageblocks the start snapshot had no memory for (lazy init) */
 	uint64_t pfn_base, nr_pfns;
 
@@ -565,6 +583,39 @@ static int seed(struct replay *r, const struct trace_snapshot *s, char *errbuf, 
 	return 0;
 }
 
+/* Zeroed per-pfn side arrays, 2 MiB aligned and backed by transparent huge pages where the
+ * system allows (a hint): each event looks them up at a random pfn, next to the model's page
+ * array, and with 4 KiB pages most of those lookups would also miss the TLB. */
+#define BIGMAP_ALIGN ((size_t)2 << 20)
+
+static void *bigmap_zalloc(struct bigmap *b, size_t bytes)
+{
+	uint8_t *p;
+
+	b->raw = NULL;
+	b->len = 0;
+	if (bytes < BIGMAP_ALIGN)
+		return calloc(bytes ? bytes : 1, 1);
+	b->len = bytes + BIGMAP_ALIGN;
+	b->raw = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->raw == MAP_FAILED) {
+		b->raw = NULL;
+		return NULL;
+	}
+	p = (uint8_t *)(((uintptr_t)b->raw + BIGMAP_ALIGN - 1) & ~(uintptr_t)(BIGMAP_ALIGN - 1));
+	(void)madvise(p, (bytes + BIGMAP_ALIGN - 1) & ~(BIGMAP_ALIGN - 1), MADV_HUGEPAGE);
+	return p;
+}
+
+static void bigmap_free(struct bigmap *b, void *p)
+{
+	if (b->raw)
+		munmap(b->raw, b->len);
+	else
+		free(p);
+	b->raw = NULL;
+}
+
 static int alloc_owner_maps(struct replay *r)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;
@@ -586,8 +637,8 @@ static int alloc_owner_maps(struct replay *r)
 	r->nr_pfns = hi - lo;
 	r->pb_base = lo >> r->pbo;
 	r->nr_pb = ((hi - 1) >> r->pbo) - r->pb_base + 1;
-	r->owner = calloc(r->nr_pfns, 1);
-	r->seen_bits = calloc((r->nr_pfns + 63) / 64, sizeof(uint64_t));
+	r->owner = bigmap_zalloc(&r->owner_map, r->nr_pfns);
+	r->seen_bits = bigmap_zalloc(&r->seen_map, (r->nr_pfns + 63) / 64 * sizeof(uint64_t));
 	r->pb_absent = calloc((r->nr_pb + 63) / 64, sizeof(uint64_t));
 	r->pb_owned = calloc(r->nr_pb, sizeof(*r->pb_owned));
 	if (!r->owner || !r->pb_owned || !r->seen_bits || !r->pb_absent)
@@ -656,12 +707,13 @@ void replay_free(struct replay *r)
 	buddy_free_model(r->m);
 	free(r->zone_map);
 	free(r->cpus);
+	free(r->feed_cpus);
 	pfnmap_release(&r->pending_batched);
 	pfnmap_release(&r->silent);
 	pfnmap_release(&r->seen);
 	pfnmap_release(&r->sim_map);
-	free(r->owner);
-	free(r->seen_bits);
+	bigmap_free(&r->owner_map, r->owner);
+	bigmap_free(&r->seen_map, r->seen_bits);
 	free(r->pb_absent);
 	free(r->pb_owned);
 	free(r->log);
@@ -1529,9 +1581,9 @@ static void free_direct(struct replay *r, uint64_t pfn, unsigned order, unsigned
 		resync(r, RC_ALLOCATED, pfn, (int)order, "direct free");
 }
 
-static void pcp_free(struct replay *r, uint32_t cpu, uint64_t pfn, unsigned order)
+/* bt: the pageblock type of pfn */
+static void pcp_free(struct replay *r, uint32_t cpu, uint64_t pfn, unsigned order, int bt)
 {
-	int bt = buddy_pageblock_type(r->m, pfn);
 	int list = bt >= BUDDY_MT_PCPTYPES ? BUDDY_MT_MOVABLE : bt;
 	struct cpu_state *cs = cpu_of(r, cpu);
 
@@ -1660,7 +1712,7 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 		return;
 	}
-	pcp_free(r, ev->cpu, ev->pfn, ev->order);
+	pcp_free(r, ev->cpu, ev->pfn, ev->order, bt);
 }
 
 static void on_free_batched(struct replay *r, const struct trace_event *ev)
@@ -1687,13 +1739,13 @@ static void on_free_batched(struct replay *r, const struct trace_event *ev)
 		    !buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, BUDDY_MT_NONE, NULL, NULL)) {
 			r->res.batched_late++;
 			set_owner(r, ev->pfn, info.order, BUDDY_MT_NONE);
-			pcp_free(r, ev->cpu, ev->pfn, info.order);
+			pcp_free(r, ev->cpu, ev->pfn, info.order, buddy_pageblock_type(r->m, ev->pfn));
 			return;
 		}
 		resync(r, r->has_losses ? RC_LOST : RC_PCP, ev->pfn, 0, "mm_page_free_batched with no mm_page_free before it");
 		return;
 	}
-	pcp_free(r, ev->cpu, ev->pfn, (unsigned)order);
+	pcp_free(r, ev->cpu, ev->pfn, (unsigned)order, buddy_pageblock_type(r->m, ev->pfn));
 }
 
 static void on_drain(struct replay *r, const struct trace_event *ev)
@@ -2003,33 +2055,87 @@ int replay_sample_now(struct replay *r)
 	return take_sample(r, r->last_seq, r->last_ts);
 }
 
+static struct feed_cpu *feed_cpu(struct replay *r, uint32_t cpu)
+{
+	if (cpu >= 1u << 16)
+		return NULL;	/* no such CPU: the window scan does without a ring */
+	if (cpu >= r->nr_feed_cpus) {
+		unsigned n = cpu + 1 > 2 * r->nr_feed_cpus ? cpu + 1 : 2 * r->nr_feed_cpus;
+		struct feed_cpu *c = realloc(r->feed_cpus, n * sizeof(*c));
+
+		if (!c)
+			return NULL;
+		memset(c + r->nr_feed_cpus, 0, (n - r->nr_feed_cpus) * sizeof(*c));
+		r->feed_cpus = c;
+		r->nr_feed_cpus = n;
+	}
+	return &r->feed_cpus[cpu];
+}
+
+/* The latest mm_page_free of ev's pfn on ev's CPU in the window (at most LOOKAHEAD_CPU + 1
+ * events back), or NULL. */
+static struct slot *find_batched_free(struct replay *r, const struct trace_event *ev)
+{
+	struct feed_cpu *fc = feed_cpu(r, ev->cpu);
+	uint64_t oldest = r->fed - r->win_nr;	/* feed position of win_at(r, 0) */
+
+	if (r->win_nr <= LOOKAHEAD_CPU + 1 && fc) {
+		unsigned k;
+
+		for (k = 0; k < FEED_RING && k < fc->head; k++) {
+			uint64_t pos = fc->pos[(fc->head - 1 - k) % FEED_RING];
+			struct slot *s;
+
+			if (pos < oldest)
+				return NULL;	/* older frees of this CPU left the window */
+			s = &r->win[pos & (WINDOW - 1)];
+			if (s->ev.pfn == ev->pfn)
+				return s;
+		}
+		if (k < FEED_RING)
+			return NULL;	/* every free of this CPU in the window was looked at */
+	}
+	/* the ring does not reach back far enough: look at the window itself */
+	for (unsigned i = r->win_nr; i-- > 0;) {
+		struct slot *s = win_at(r, i);
+
+		if (s->ev.kind == TEV_PAGE_FREE && s->ev.cpu == ev->cpu && s->ev.pfn == ev->pfn)
+			return s;
+		if (r->win_nr - i > LOOKAHEAD_CPU)
+			break;
+	}
+	return NULL;
+}
+
 int replay_feed(struct replay *r, const struct trace_event *ev)
 {
 	int err = 0;
+	struct slot *s;
 
 	if (r->win_nr == WINDOW) {
 		err = apply(r, win_at(r, 0));
 		r->win_head = (r->win_head + 1) & (WINDOW - 1);
 		r->win_nr--;
 	}
-	win_at(r, r->win_nr)->ev = *ev;
-	win_at(r, r->win_nr)->consumed = false;
-	win_at(r, r->win_nr)->has_batched = false;
 	/* a batched free marks the mm_page_free it belongs to (the latest one of its pfn on the
 	 * CPU still in the window), so that the free can go to its batch when applied */
-	if (ev->kind == TEV_PAGE_FREE_BATCHED)
-		for (unsigned i = r->win_nr; i-- > 0;) {
-			struct slot *s = win_at(r, i);
+	if (ev->kind == TEV_PAGE_FREE_BATCHED) {
+		s = find_batched_free(r, ev);
+		if (s && !s->has_batched)
+			s->has_batched = true;
+	}
+	s = win_at(r, r->win_nr);
+	s->ev = *ev;
+	s->consumed = false;
+	s->has_batched = false;
+	if (ev->kind == TEV_PAGE_FREE) {
+		struct feed_cpu *fc = feed_cpu(r, ev->cpu);
 
-			if (s->ev.kind == TEV_PAGE_FREE && s->ev.cpu == ev->cpu && s->ev.pfn == ev->pfn) {
-				if (!s->has_batched)
-					s->has_batched = true;
-				break;
-			}
-			if (r->win_nr - i > LOOKAHEAD_CPU)
-				break;
-		}
+		if (fc)
+			fc->pos[fc->head++ % FEED_RING] = r->fed;
+	}
 	r->win_nr++;
+	r->fed++;
 	return err;
 }
 

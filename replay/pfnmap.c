@@ -53,7 +53,7 @@ void pfnmap_clear(struct pfnmap *m)
 
 uint64_t *pfnmap_get(const struct pfnmap *m, uint64_t key)
 {
-	if (!m->cap || key == EMPTY)
+	if (!m->nr || key == EMPTY)	/* most maps are empty most of the time: no hashing */
 		return NULL;
 	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
 		if (m->keys[i] == key)
@@ -112,7 +112,7 @@ bool pfnmap_del(struct pfnmap *m, uint64_t key, uint64_t *val)
 {
 	size_t i, j;
 
-	if (!m->cap || key == EMPTY)
+	if (!m->nr || key == EMPTY)
 		return false;
 	for (i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
 		if (m->keys[i] == EMPTY)

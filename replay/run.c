@@ -15,7 +15,7 @@ int replay_run_reader(struct trace_reader *rd, const struct replay_opts *opts, s
 	const struct trace_header *h = trace_reader_header(rd);
 	const struct trace_snapshot *start = trace_reader_snapshot(rd, TRACE_SNAP_START);
 	const struct trace_snapshot *end = trace_reader_snapshot(rd, TRACE_SNAP_END);
-	struct trace_event ev;
+	const struct trace_event *ev;
 	struct replay *r;
 	int err;
 
@@ -27,10 +27,10 @@ int replay_run_reader(struct trace_reader *rd, const struct replay_opts *opts, s
 	if (!r)
 		return err;
 	err = trace_reader_seek(rd, 0);
-	while (!err && (err = trace_reader_next(rd, &ev)) > 0) {
-		if (opts->stop_at && ev.seq >= opts->stop_at + REPLAY_WINDOW)
+	while (!err && (err = trace_reader_next_ref(rd, &ev)) > 0) {
+		if (opts->stop_at && ev->seq >= opts->stop_at + REPLAY_WINDOW)
 			break;
-		err = replay_feed(r, &ev);
+		err = replay_feed(r, ev);
 	}
 	if (err < 0) {
 		const struct trace_read_status *st = trace_reader_status(rd);

@@ -840,40 +840,28 @@ int fst_decode_chunk(struct ibuf *b, struct trace_event **evp, uint32_t *capp, u
 
 		if (head >> 5 > UINT32_MAX)
 			return FS_ERRNO__CORRUPT;
-		memset(e, 0, sizeof(*e));
+		/* every field written once (no memset per event) */
 		e->seq = *first_seq + i;
-		e->kind = head & 31;
-		e->cpu = (uint32_t)(head >> 5);
-		s = &slots[e->cpu & (NR_SLOTS - 1)];
 		ts += (uint64_t)ibuf_sv(&col[COL_TS]);
 		e->ts_ns = ts;
+		e->cpu = (uint32_t)(head >> 5);
+		s = &slots[e->cpu & (NR_SLOTS - 1)];
 		e->pid = (uint32_t)((int64_t)s->pid + ibuf_sv(&col[COL_PID]));
 		s->pid = e->pid;
+		e->kind = head & 31;
+		e->order = m & FST_EV_ORDER ? ibuf_u8(&col[COL_SMALL]) : 0;
+		e->fallback_order = m & FST_EV_FALLBACK_ORDER ? ibuf_u8(&col[COL_SMALL]) : 0;
+		e->flags = m & FST_EV_FLAGS ? ibuf_u8(&col[COL_SMALL]) : 0;
+		e->mt = m & FST_EV_MT ? (int8_t)ibuf_u8(&col[COL_SMALL]) : -1;
+		e->fallback_mt = m & FST_EV_FALLBACK_MT ? (int8_t)ibuf_u8(&col[COL_SMALL]) : -1;
 		e->pfn = s->pfn + (uint64_t)ibuf_sv(&col[COL_PFN]);
 		s->pfn = e->pfn;
-		e->mt = -1;
-		e->fallback_mt = -1;
-		e->zone = TRACE_ZONE_UNKNOWN;
-		if (m & FST_EV_ORDER)
-			e->order = ibuf_u8(&col[COL_SMALL]);
-		if (m & FST_EV_FALLBACK_ORDER)
-			e->fallback_order = ibuf_u8(&col[COL_SMALL]);
-		if (m & FST_EV_FLAGS)
-			e->flags = ibuf_u8(&col[COL_SMALL]);
-		if (m & FST_EV_MT)
-			e->mt = (int8_t)ibuf_u8(&col[COL_SMALL]);
-		if (m & FST_EV_FALLBACK_MT)
-			e->fallback_mt = (int8_t)ibuf_u8(&col[COL_SMALL]);
-		if (m & FST_EV_GFP)
-			e->gfp = ibuf_uv(&col[COL_GFP]);
-		if (m & FST_EV_ZONE)
-			e->zone = u16_or_bad(&col[COL_WIDE]);
-		if (m & FST_EV_AUX)
-			e->aux = ibuf_uv(&col[COL_WIDE]);
-		if (m & FST_EV_AUX2)
-			e->aux2 = ibuf_u32(&col[COL_WIDE]);
-		if (m & FST_EV_STACK)
-			e->stack_id = ibuf_u32(&col[COL_WIDE]);
+		e->gfp = m & FST_EV_GFP ? ibuf_uv(&col[COL_GFP]) : 0;
+		/* the wide column holds zone, aux, aux2, stack in that order */
+		e->zone = m & FST_EV_ZONE ? u16_or_bad(&col[COL_WIDE]) : TRACE_ZONE_UNKNOWN;
+		e->aux = m & FST_EV_AUX ? ibuf_uv(&col[COL_WIDE]) : 0;
+		e->aux2 = m & FST_EV_AUX2 ? ibuf_u32(&col[COL_WIDE]) : 0;
+		e->stack_id = m & FST_EV_STACK ? ibuf_u32(&col[COL_WIDE]) : 0;
 	}
 	for (int c = 0; c < NR_COLS; c++)
 		if (col[c].bad)

@@ -710,6 +710,21 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 	return 1;
 }
 
+int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev)
+{
+	while (r->pos >= r->nr_ev) {
+		int err;
+
+		if (r->next_chunk >= r->nr_chunks)
+			return 0;
+		err = load_chunk(r, r->next_chunk++);
+		if (err)
+			return err;
+	}
+	*ev = &r->ev[r->pos++];
+	return 1;
+}
+
 int trace_reader_seek(struct trace_reader *r, uint64_t seq)
 {
 	for (size_t i = 0; i < r->nr_chunks; i++) {

@@ -144,7 +144,7 @@ struct ibuf {
 	bool bad;
 };
 
-static inline uint64_t ibuf_uv(struct ibuf *b)
+static inline uint64_t ibuf_uv_slow(struct ibuf *b)
 {
 	uint64_t v = 0;
 	unsigned int shift = 0;
@@ -167,6 +167,26 @@ static inline uint64_t ibuf_uv(struct ibuf *b)
 	}
 	b->bad = true;
 	return 0;
+}
+
+/* LEB128: one- and two-byte values (nearly all event fields) without the general loop; the
+ * result and the error cases are those of ibuf_uv_slow(). */
+static inline uint64_t ibuf_uv(struct ibuf *b)
+{
+	const uint8_t *p = b->p;
+	size_t left = (size_t)(b->end - p);
+
+	if (__builtin_expect(left >= 2, 1)) {
+		if (!(p[0] & 0x80)) {
+			b->p = p + 1;
+			return p[0];
+		}
+		if (!(p[1] & 0x80)) {
+			b->p = p + 2;
+			return (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		}
+	}
+	return ibuf_uv_slow(b);
 }
 
 static inline int64_t ibuf_sv(struct ibuf *b)

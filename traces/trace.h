@@ -294,6 +294,9 @@ const struct trace_stack *trace_reader_stack(struct trace_reader *r, uint32_t id
 uint64_t trace_reader_nr_events(struct trace_reader *r);
 /* Next event: 1 = got one, 0 = end of stream, < 0 = error (see trace_reader_status). */
 int trace_reader_next(struct trace_reader *r, struct trace_event *ev);
+/* As trace_reader_next(), without the copy: *ev points into the reader's decoded chunk and stays
+ * valid until the next call of trace_reader_next*() or trace_reader_seek(). */
+int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev);
 /* Positions so that the next event returned has seq == seq (or the first after it). */
 int trace_reader_seek(struct trace_reader *r, uint64_t seq);
 const struct trace_read_status *trace_reader_status(const struct trace_reader *r);
