@@ -598,6 +598,25 @@ static int take_checkpoint(void *ctx, uint64_t next_seq)
 	return err;
 }
 
+/* The build's working state (the previous and current checkpoint images, counts, the
+ * latest full checkpoint's aux blob, the compressor); NULL-safe, leaves them NULL. */
+static void release_build_scratch(struct replay_timeline *tl)
+{
+	free(tl->prev);
+	free(tl->cur);
+	free(tl->tmp);
+	free(tl->prev_pb);
+	free(tl->cur_pb);
+	free(tl->cnt);
+	free(tl->full_aux);
+	ZSTD_freeCCtx(tl->zc);
+	tl->cnt = NULL;
+	tl->full_aux = NULL;
+	tl->zc = NULL;
+	tl->prev = tl->cur = tl->tmp = NULL;
+	tl->prev_pb = tl->cur_pb = NULL;
+}
+
 struct replay_timeline *replay_timeline_build_opts(struct trace_reader *rd, const struct replay_opts *ropts,
 						   const struct replay_timeline_opts *topts, int *err, char *errbuf,
 						   size_t len)
@@ -640,19 +659,7 @@ struct replay_timeline *replay_timeline_build_opts(struct trace_reader *rd, cons
 		tl->st.resyncs += replay_get_result(r)->resyncs[c];
 	replay_free(r);
 	tl->building = NULL;
-	free(tl->prev);
-	free(tl->cur);
-	free(tl->tmp);
-	free(tl->prev_pb);
-	free(tl->cur_pb);
-	free(tl->cnt);
-	free(tl->full_aux);
-	ZSTD_freeCCtx(tl->zc);
-	tl->cnt = NULL;
-	tl->full_aux = NULL;
-	tl->zc = NULL;
-	tl->prev = tl->cur = tl->tmp = NULL;
-	tl->prev_pb = tl->cur_pb = NULL;
+	release_build_scratch(tl);
 	if (*err) {
 		snprintf(errbuf, len, "timeline: %s", fragscope_strerror(*err));
 		replay_timeline_free(tl);
@@ -677,14 +684,7 @@ void replay_timeline_free(struct replay_timeline *tl)
 		ck_release(&tl->ck[i]);
 	free(tl->ck);
 	free(tl->layout);
-	free(tl->prev);
-	free(tl->cur);
-	free(tl->tmp);
-	free(tl->prev_pb);
-	free(tl->cur_pb);
-	free(tl->cnt);
-	free(tl->full_aux);
-	ZSTD_freeCCtx(tl->zc);
+	release_build_scratch(tl);
 	free(tl);
 }
 

@@ -695,7 +695,7 @@ static int load_chunk(struct trace_reader *r, size_t i)
 	return 0;
 }
 
-int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
+int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev)
 {
 	while (r->pos >= r->nr_ev) {
 		int err;
@@ -706,23 +706,18 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 		if (err)
 			return err;	/* the next call goes on with the following chunk */
 	}
-	*ev = r->ev[r->pos++];
+	*ev = &r->ev[r->pos++];
 	return 1;
 }
 
-int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev)
+int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 {
-	while (r->pos >= r->nr_ev) {
-		int err;
+	const struct trace_event *e = NULL;
+	int ret = trace_reader_next_ref(r, &e);
 
-		if (r->next_chunk >= r->nr_chunks)
-			return 0;
-		err = load_chunk(r, r->next_chunk++);
-		if (err)
-			return err;
-	}
-	*ev = &r->ev[r->pos++];
-	return 1;
+	if (ret == 1)
+		*ev = *e;
+	return ret;
 }
 
 int trace_reader_seek(struct trace_reader *r, uint64_t seq)
