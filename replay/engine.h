@@ -48,6 +48,8 @@ enum replay_cause {
 				 * were traced after it (replay/RESYNCS.md) */
 	RC_FREE_MISSING,	/* a page allocated again with no free between in a trace that counts
 				 * no loss: the capture lacks its mm_page_free (replay/RESYNCS.md) */
+	RC_LIST_ORDER,		/* the kernel took a block the model holds deeper in the same free
+				 * list: the blocks ahead went to the list's tail (replay/RESYNCS.md) */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);
