@@ -94,6 +94,8 @@ struct replay_result {
 	uint64_t skipped_before_snapshot;
 	/* follow */
 	uint64_t takes, placement_agree, decision_agree;
+	uint64_t takes_in_start_walk;	/* followed, not scored: inside the unlocked start walk, which
+					 * defines the model's state only at its end */
 	uint64_t paths[RP_NR][RP_NR];	/* [kernel][model] */
 	uint64_t pcp_allocs, pcp_agree;	/* pcp head takes: model's list head = the kernel's page */
 	uint64_t resyncs[RC_NR];
