@@ -50,6 +50,7 @@ static const char *const cause_names[RC_NR] = {
 	[RC_PCP_BYPASS] = "pcp_bypass",
 	[RC_PCP_NESTED] = "pcp_free_nested",
 	[RC_FREE_MISSING] = "free_missing",
+	[RC_LIST_ORDER] = "list_order",
 };
 
 static const char *const cause_help[RC_NR] = {
@@ -86,6 +87,10 @@ static const char *const cause_help[RC_NR] = {
 	[RC_FREE_MISSING] = "a page allocated again with no free between, in a trace that counts no loss: its "
 			    "mm_page_free is missing from the capture (recorded alongside ftrace, such frees were "
 			    "softirq frees that ftrace has and the BPF collector dropped without counting them)",
+	[RC_LIST_ORDER] = "the kernel took a block the model holds free on the same list but not at its head: "
+			  "the blocks ahead are not at the head of the kernel's list (placed otherwise, or not "
+			  "free at that order: a free that bypassed the pcp merged in the kernel); they are "
+			  "moved to the list's tail, one per block",
 };
 
 static const char *const path_names[RP_NR] = {
@@ -994,6 +999,12 @@ static void score(struct replay *r, const struct buddy_take *pred, bool pred_ok,
 	bool place = pred_ok && pred->pfn == k->pfn;
 	bool decide = pred_ok && mp == k->path;
 
+	/* a take inside the unlocked start snapshot's walk: the walk may have seen the lists
+	 * before or after it, so the model's state is not defined there; followed, not scored */
+	if (r->cur && r->cur->ts_ns <= r->snap_end_ts) {
+		r->res.takes_in_start_walk++;
+		return;
+	}
 	if (decide && (k->path == RP_CLAIM || k->path == RP_STEAL))
 		decide = pred->fallback_mt == k->fb_mt && pred->found_order == k->fb_order &&
 			 pred->change_ownership == k->own;
@@ -1204,6 +1215,41 @@ static uint64_t find_found_block(struct replay *r, uint64_t pfn, unsigned fo, in
 }
 
 /* A normal or HIGHATOMIC take: zone_locked with no extfrag. */
+#define LIST_ORDER_MAX 64
+
+/*
+ * The kernel took the head of its (zone, order, list) free list; the model holds the block on
+ * that same list, but with other blocks ahead of it. Left there, the first of them would be
+ * every later prediction from the list until the kernel happens to take it, so one misplaced
+ * block (typically a page the kernel had merged with a buddy the model still holds on a pcp
+ * list: an interrupt's free whose pcp trylock failed, which no event shows) turns hundreds of
+ * takes into disagreements. The kernel's list has them behind: they go to the tail, in their
+ * order, each counted. Only for up to LIST_ORDER_MAX blocks ahead.
+ */
+static void fix_list_order(struct replay *r, int zone, const struct trace_event *ev, int list)
+{
+	struct buddy_pfn_info info;
+	uint64_t ahead[LIST_ORDER_MAX], p;
+	unsigned n = 0;
+
+	if (buddy_pfn_info(r->m, ev->pfn, &info) || info.state != BUDDY_PFN_FREE_HEAD || info.head != ev->pfn ||
+	    info.order != ev->order || info.mt != list)
+		return;
+	for (p = buddy_free_list_first(r->m, zone, ev->order, list); p != BUDDY_PFN_NONE && p != ev->pfn;
+	     p = buddy_free_list_next(r->m, p)) {
+		if (n == LIST_ORDER_MAX)
+			return;
+		ahead[n++] = p;
+	}
+	if (p != ev->pfn)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		resync_engine(r, RC_LIST_ORDER, ahead[i], (int)ev->order,
+			      "free block ahead of the one the kernel took from the list head");
+		buddy_resync_free(r->m, ahead[i], ev->order, list, true);
+	}
+}
+
 static void apply_zone_locked(struct replay *r, struct cpu_state *cs, const struct trace_event *ev)
 {
 	int list = role_of(r, ev->mt);
@@ -1229,6 +1275,8 @@ static void apply_zone_locked(struct replay *r, struct cpu_state *cs, const stru
 	} else {
 		predict(r, cs, zone, ev->order, start, take_flags(list), &pred, &ok);
 		score(r, &pred, ok, &k);
+		if (ok && pred.pfn != ev->pfn && list >= 0)
+			fix_list_order(r, zone, ev, list);
 	}
 	take_block(r, ev, ev->pfn, ev->order, list, list, start);
 	after_take(r, cs, ev, ev->pfn, ev->order, start, list);
@@ -2440,7 +2488,11 @@ void replay_print_result(const struct replay *r, FILE *f, bool verbose)
 		fprintf(f, " (%" PRIu64 " before the start snapshot skipped)", res->skipped_before_snapshot);
 	fprintf(f, "\n");
 	if (res->mode == REPLAY_FOLLOW) {
-		fprintf(f, "takes                 %12" PRIu64 "\n", res->takes);
+		fprintf(f, "takes                 %12" PRIu64, res->takes);
+		if (res->takes_in_start_walk)
+			fprintf(f, "  (and %" PRIu64 " inside the unlocked start walk: followed, not scored)",
+				res->takes_in_start_walk);
+		fprintf(f, "\n");
 		fprintf(f, "decision agreement    %12.4f%%  (%" PRIu64 " of %" PRIu64 ")\n",
 			100.0 * frac(res->decision_agree, res->takes), res->decision_agree, res->takes);
 		fprintf(f, "placement agreement   %12.4f%%  (%" PRIu64 " of %" PRIu64 ")\n",
@@ -2528,6 +2580,7 @@ void replay_json_result(const struct replay *r, struct jsonw *w, bool verbose)
 		jsonw_uint_field(w, "takes", res->takes);
 		jsonw_float_field(w, "decision_agreement", frac(res->decision_agree, res->takes));
 		jsonw_float_field(w, "placement_agreement", frac(res->placement_agree, res->takes));
+		jsonw_uint_field(w, "takes_in_start_walk", res->takes_in_start_walk);
 	} else {
 		/* simulate: the model decides everything; placement = the allocation got the
 		 * kernel's page; decisions are compared in aggregate (extfrag error) */

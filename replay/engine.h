@@ -48,6 +48,8 @@ enum replay_cause {
 				 * were traced after it (replay/RESYNCS.md) */
 	RC_FREE_MISSING,	/* a page allocated again with no free between in a trace that counts
 				 * no loss: the capture lacks its mm_page_free (replay/RESYNCS.md) */
+	RC_LIST_ORDER,		/* the kernel took a block the model holds deeper in the same free
+				 * list: the blocks ahead went to the list's tail (replay/RESYNCS.md) */
 	RC_NR
 };
 const char *replay_cause_name(enum replay_cause c);
@@ -92,6 +94,8 @@ struct replay_result {
 	uint64_t skipped_before_snapshot;
 	/* follow */
 	uint64_t takes, placement_agree, decision_agree;
+	uint64_t takes_in_start_walk;	/* followed, not scored: inside the unlocked start walk, which
+					 * defines the model's state only at its end */
 	uint64_t paths[RP_NR][RP_NR];	/* [kernel][model] */
 	uint64_t pcp_allocs, pcp_agree;	/* pcp head takes: model's list head = the kernel's page */
 	uint64_t resyncs[RC_NR];

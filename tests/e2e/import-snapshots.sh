@@ -69,8 +69,8 @@ print("takes %d decision %.4f placement %.4f resyncs %s end %s" % (r["takes"], r
       r["placement_agreement"], r["resyncs"], r["end_state"]))
 assert r["mode"] == "follow" and r["takes"] > 10000, r
 assert r["decision_agreement"] >= 0.99, "decision agreement %.4f" % r["decision_agreement"]
-# placement varies from run to run on this host, for record's own captures as much (59.6% to
-# 100%, README import): the side-by-side run below checks it against record's for the same events
+# placement depends on the run (other jobs share the traced machine; 99.83% to 100% over 20
+# captures, README import): the side-by-side run below checks it against record's for the same events
 assert 0 < r["placement_agreement"] <= 1, r
 # the whole machine is traced: other jobs' allocations, and under ASan a slow end walk (more
 # events inside it), cost some end-state agreement (98.4% measured so); placement itself is
