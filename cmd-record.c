@@ -179,9 +179,23 @@ static void print_json(struct collector *c, const char *path, uint64_t bytes, do
 	for (int k = TEV_PAGE_ALLOC; k <= TEV_PAGE_ALLOC_EXTFRAG; k++)
 		jsonw_uint_field(w, kind_json[k], st.per_kind[k]);
 	jsonw_end_object(w);
-	jsonw_uint_field(w, "lost", st.lost + st.recursion_misses);
+	jsonw_uint_field(w, "lost", st.lost + st.recursion_misses + st.undelivered);
 	jsonw_uint_field(w, "lost_ring_buffer", st.lost);
 	jsonw_uint_field(w, "lost_recursion", st.recursion_misses);
+	jsonw_name(w, "lost_not_delivered");
+	if (st.free_check)
+		jsonw_uint(w, st.undelivered);
+	else
+		jsonw_null(w);
+	jsonw_name(w, "free_count_check");
+	if (st.free_check) {
+		jsonw_start_object(w);
+		jsonw_uint_field(w, "kernel_pages", st.free_check_kernel);
+		jsonw_uint_field(w, "captured_pages", st.free_check_seen);
+		jsonw_end_object(w);
+	} else {
+		jsonw_null(w);
+	}
 	jsonw_uint_field(w, "rescued_recursion", st.rescued);
 	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
 		struct collector_snapshot_check k;
@@ -216,19 +230,22 @@ static void print_json(struct collector *c, const char *path, uint64_t bytes, do
 static void print_stats(struct collector *c, const char *path, uint64_t bytes, double secs)
 {
 	struct collector_stats st;
+	char undelivered[32] = "unknown";
 
 	collector_get_stats(c, &st);
+	if (st.free_check)
+		snprintf(undelivered, sizeof(undelivered), "%llu", (unsigned long long)st.undelivered);
 	fprintf(stderr,
 		"fragscope record: %llu events in %.2f s (%.0f events/s), %llu bytes written to '%s'\n"
 		"fragscope record: by kind: alloc %llu, alloc_zone_locked %llu, free %llu, free_batched %llu, "
 		"pcpu_drain %llu, extfrag %llu\n"
-		"fragscope record: lost %llu (ring buffer full %llu, recursion %llu)\n",
+		"fragscope record: lost %llu (ring buffer full %llu, recursion %llu, not delivered %s)\n",
 		(unsigned long long)st.events, secs, secs > 0 ? st.events / secs : 0.0, (unsigned long long)bytes, path,
 		(unsigned long long)st.per_kind[TEV_PAGE_ALLOC], (unsigned long long)st.per_kind[TEV_PAGE_ALLOC_ZONE_LOCKED],
 		(unsigned long long)st.per_kind[TEV_PAGE_FREE], (unsigned long long)st.per_kind[TEV_PAGE_FREE_BATCHED],
 		(unsigned long long)st.per_kind[TEV_PAGE_PCPU_DRAIN], (unsigned long long)st.per_kind[TEV_PAGE_ALLOC_EXTFRAG],
-		(unsigned long long)(st.lost + st.recursion_misses), (unsigned long long)st.lost,
-		(unsigned long long)st.recursion_misses);
+		(unsigned long long)(st.lost + st.recursion_misses + st.undelivered), (unsigned long long)st.lost,
+		(unsigned long long)st.recursion_misses, undelivered);
 	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
 		const char *s = collector_snapshot_summary(c, (enum trace_snapshot_which)i);
 
@@ -237,11 +254,17 @@ static void print_stats(struct collector *c, const char *path, uint64_t bytes, d
 	}
 	if (st.bad_records)
 		pr_warn("%llu record(s) could not be decoded", (unsigned long long)st.bad_records);
-	if (st.lost + st.recursion_misses)
+	if (st.free_check)
+		pr_info("free-count check: the kernel freed %llu pages between the cuts, the capture's "
+			"mm_page_free events cover %llu", (unsigned long long)st.free_check_kernel,
+			(unsigned long long)st.free_check_seen);
+	if (st.lost + st.recursion_misses + st.undelivered)
 		fprintf(stderr,
 			"fragscope record: WARNING: %llu EVENTS WERE LOST: the trace is incomplete and replay will "
-			"resync; use a larger --buffer or a lighter workload\n",
-			(unsigned long long)(st.lost + st.recursion_misses));
+			"resync; %s\n",
+			(unsigned long long)(st.lost + st.recursion_misses + st.undelivered),
+			st.lost + st.recursion_misses ? "use a larger --buffer or a lighter workload"
+						      : "the kernel did not deliver some mm_page_free events to BPF");
 }
 
 static int run(int argc, char **argv)
@@ -546,6 +569,11 @@ const struct cmd_desc cmd_record_desc = {
 	"  -- COMMAND ARGS     run COMMAND and record until it exits\n"
 	"\n"
 	"Needs CAP_BPF and CAP_PERFMON (or root), kernel BTF and tracefs (mounted if it is not).\n"
-	"At the end it prints events/s, bytes written and losses (ring buffer full, BPF recursion);\n"
-	"losses are also stored in the trace.\n",
+	"At the end it prints events/s, bytes written and losses (ring buffer full, BPF recursion,\n"
+	"not delivered); losses are also stored in the trace. \"not delivered\" is the free-count\n"
+	"check: each CPU's PGFREE counter is read at a start and an end cut, and the pages the kernel\n"
+	"freed in between but no mm_page_free event reported are counted as lost mm_page_free events\n"
+	"(6.18 sometimes does not deliver bursts of softirq frees to BPF programs at all). Counted in\n"
+	"pages; it can also include a few dozen pages per CPU that the kernel counts but no tracer\n"
+	"(ftrace either) sees.\n",
 };

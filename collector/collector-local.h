@@ -43,6 +43,9 @@ struct collector_kinfo {
 	uint32_t pageblock_order;
 	uint32_t nr_cpus;			/* possible */
 	uint64_t *pcpu_off;			/* [nr_cpus] per-cpu offsets, ~0 if unknown */
+	/* PGFREE counter of a CPU = its struct rq + pgfree_from_rq (BTF: per-cpu var offsets) */
+	uint64_t pgfree_from_rq;
+	bool have_pgfree;
 };
 
 /* One zone as the collector knows it: header index, kernel address. */
@@ -78,6 +81,17 @@ struct collector {
 	int pcp_warned;
 	bool no_vmcoreinfo;		/* calibrated memmap base, kpageflags snapshots */
 	bool attached;
+	/* free-count cross-check (cut_pgfree), per CPU: the PGFREE counter at the start [0] and
+	 * end [1] cuts, whether each cut's record arrived, pages of mm_page_free events between */
+	uint64_t *pgfree_cut[2];
+	uint8_t *pgfree_cut_seen[2];
+	uint64_t *pgfree_pages;
+	bool pgfree_on;			/* the start cut was taken on every CPU */
+	bool pgfree_done;		/* ... and the end cut */
+	/* FRAGSCOPE_RECORD_TEST_GAP_MS (for the loss test): the mm_page_free programs are
+	 * detached for that long, 100 ms into the capture, so that frees are not delivered */
+	uint64_t test_gap_ms, test_gap_at;
+	bool test_gap_done;
 	struct collector_stats st;
 	struct collector_snapinfo snaps[TRACE_SNAP_MAX];
 	uint64_t next_marker;

@@ -35,6 +35,12 @@ struct collector_stats {
 	uint64_t lost;			/* ring-buffer reserve failures */
 	uint64_t recursion_misses;	/* events the kernel skipped for recursion, not rescued */
 	uint64_t rescued;		/* events the rescue programs recorded instead */
+	/* pages the kernel freed (its per-cpu PGFREE counters, between the capture's cuts) that no
+	 * mm_page_free event reported: events that never reached the programs */
+	uint64_t undelivered;
+	bool free_check;		/* the PGFREE cross-check ran (else undelivered is unknown) */
+	uint64_t free_check_kernel;	/* pages the counters grew by */
+	uint64_t free_check_seen;	/* pages in the captured mm_page_free events */
 	uint64_t bad_records;		/* records that could not be decoded (unknown zone/page) */
 	uint64_t first_ts, last_ts;
 };

@@ -51,6 +51,24 @@ static bool btf_enum_value(const struct btf *btf, const char *name, int64_t *val
 	return false;
 }
 
+/* Offset of the per-cpu variable name inside the .data..percpu section, or -1. */
+static int64_t btf_percpu_var_offset(const struct btf *btf, const char *name)
+{
+	int var = btf__find_by_name_kind(btf, name, BTF_KIND_VAR);
+	int sec = btf__find_by_name_kind(btf, ".data..percpu", BTF_KIND_DATASEC);
+	const struct btf_type *t;
+	const struct btf_var_secinfo *vs;
+
+	if (var <= 0 || sec <= 0)
+		return -1;
+	t = btf__type_by_id(btf, sec);
+	vs = btf_var_secinfos(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++)
+		if ((int)vs[i].type == var)
+			return vs[i].offset;
+	return -1;
+}
+
 static const struct btf_type *btf_struct(const struct btf *btf, const char *name)
 {
 	int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
@@ -215,6 +233,19 @@ int collector_kinfo_btf(struct collector_kinfo *ki)
 		long sz = id > 0 ? btf__resolve_size(btf, id) : -1;
 
 		ki->sizeof_page_btf = sz > 0 ? (uint32_t)sz : 0;
+	}
+	/* the free-count cross-check: this CPU's vm_event_states.event[PGFREE], reached from its
+	 * struct rq (both per-cpu variables, so their distance is the same on every CPU) */
+	{
+		int64_t rq = btf_percpu_var_offset(btf, "runqueues");
+		int64_t ev = btf_percpu_var_offset(btf, "vm_event_states");
+		const struct btf_type *st = btf_struct(btf, "vm_event_state");
+
+		ki->pgfree_from_rq = 0;
+		if (rq >= 0 && ev >= 0 && st && btf_vlen(st) == 1 && btf_members(st)[0].offset == 0 &&
+		    btf_enum_value(btf, "PGFREE", &v) && v >= 0)
+			ki->pgfree_from_rq = (uint64_t)(ev - rq) + (uint64_t)v * sizeof(uint64_t);
+		ki->have_pgfree = ki->pgfree_from_rq != 0;
 	}
 	btf__free(btf);
 	ki->nr_cpus = (uint32_t)libbpf_num_possible_cpus();

@@ -485,6 +485,49 @@ int emit_marker(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/*
+ * The free-count cut, run on each CPU in turn with interrupts off there (test run on that CPU):
+ * args[0] = distance from the CPU's struct rq to its PGFREE event counter (both per-cpu
+ * variables), args[1] = 0 at the start of the capture, 1 at the end. Writes a CREC_COUNTER
+ * record with the counter into the ring, so that it sits exactly between this CPU's events
+ * before and after the cut. The kernel counts every page it frees to a per-cpu list or the
+ * buddy (mm/page_alloc.c, __count_vm_events(PGFREE, 1 << order), 6.1, 6.12, 6.18) on the CPU
+ * that frees it, right after the mm_page_free tracepoint: user space compares the counters'
+ * growth between the cuts with the pages of the mm_page_free events it received, which
+ * catches events that never reached the programs. Returns -1 if the ring is full (drain and
+ * retry), -2 if the CPU's runqueue cannot be read.
+ */
+SEC("raw_tp")
+int cut_pgfree(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct rq *rq;
+	struct crec *r;
+	__u64 v = 0;
+
+	if (!bpf_core_field_exists(struct cfs_rq, rq))
+		return -2;
+	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
+	if (!rq || BPF_CORE_READ(rq, cpu) != (int)bpf_get_smp_processor_id())
+		return -2;
+	if (bpf_probe_read_kernel(&v, sizeof(v), (void *)((__u64)rq + ctx->args[0])))
+		return -2;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r)
+		return -1;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->ts = bpf_ktime_get_ns();
+	r->page = v;
+	r->pid = (__u32)bpf_get_current_pid_tgid();
+	r->cpu = (__u16)bpf_get_smp_processor_id();
+	r->kind = CREC_COUNTER;
+	r->mt = (__s8)ctx->args[1];
+	r->fallback_mt = -1;
+	r->zone = CREC_ZONE_UNKNOWN;
+	bpf_ringbuf_submit(r, 0);
+	return 0;
+}
+
 struct vmci_ctx {
 	__u64 base;
 	__u64 found;
