@@ -86,7 +86,8 @@ static const char *const cause_help[RC_NR] = {
 			  "insertion, and the interrupt's frees reached the list first",
 	[RC_FREE_MISSING] = "a page allocated again with no free between, in a trace that counts no loss: its "
 			    "mm_page_free is missing from the capture (recorded alongside ftrace, such frees were "
-			    "softirq frees that ftrace has and the BPF collector dropped without counting them)",
+			    "softirq frees that ftrace has and the kernel did not deliver to BPF; captures "
+			    "made since count them as lost: 'not delivered')",
 	[RC_LIST_ORDER] = "the kernel took a block the model holds free on the same list but not at its head: "
 			  "the blocks ahead are not at the head of the kernel's list (placed otherwise, or not "
 			  "free at that order: a free that bypassed the pcp merged in the kernel); they are "
