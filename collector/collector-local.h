@@ -116,6 +116,10 @@ const volatile uint64_t *collector_snap_buf(struct collector *c);
 
 /* collector/snapshot.c */
 int collector_take_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which);
+/* s->counts from a /proc/pagetypeinfo read, one per zone found there, in the trace's
+ * [order * nr_mt + mt] layout; -ENOMEM (s->counts then partly filled: release s). */
+int collector_counts_from_pti(const struct collector_zone *zones, uint32_t nr_zones, const struct pti *p,
+			      struct trace_snapshot *s);
 
 uint64_t collector_page_to_pfn(const struct collector *c, uint64_t page);
 

@@ -423,13 +423,10 @@ static int read_zoneinfo_names(struct collector *c)
 	return c->nr_zones ? 0 : -ENOENT;
 }
 
-/* Without VMCOREINFO: zones, their start pfns and spans from /proc/zoneinfo (no addresses). */
-int collector_kinfo_zones_proc(struct collector *c)
+/* The zones /proc/zoneinfo names, and zone_map from (node, zone index) to them. */
+static int zone_names_and_map(struct collector *c)
 {
-	FILE *f;
-	char line[512];
 	int err = read_zoneinfo_names(c);
-	int zi = -1;
 
 	if (err) {
 		pr_err("cannot read '/proc/zoneinfo': %s", strerror(-err));
@@ -443,6 +440,19 @@ int collector_kinfo_zones_proc(struct collector *c)
 		if (zid < 255)
 			c->zone_map[zid] = (uint16_t)i;
 	}
+	return 0;
+}
+
+/* Without VMCOREINFO: zones, their start pfns and spans from /proc/zoneinfo (no addresses). */
+int collector_kinfo_zones_proc(struct collector *c)
+{
+	FILE *f;
+	char line[512];
+	int err = zone_names_and_map(c);
+	int zi = -1;
+
+	if (err)
+		return err;
 	f = fopen("/proc/zoneinfo", "re");
 	if (!f)
 		return -errno;
@@ -466,23 +476,16 @@ int collector_kinfo_zones_proc(struct collector *c)
 
 int collector_kinfo_zones(struct collector *c)
 {
-	int err = read_zoneinfo_names(c);
+	int err = zone_names_and_map(c);
 
-	if (err) {
-		pr_err("cannot read '/proc/zoneinfo': %s", strerror(-err));
+	if (err)
 		return err;
-	}
-	for (uint32_t i = 0; i < 256; i++)
-		c->zone_map[i] = TRACE_ZONE_UNKNOWN;
 	for (uint32_t i = 0; i < c->nr_zones; i++) {
 		struct collector_zone *z = &c->zones[i];
 		uint64_t args[3] = { z->node, c->ki.node_data, c->ki.contig_page_data };
-		uint32_t zid = z->node * c->ki.max_nr_zones + z->zone_idx;
 		uint64_t pgdat;
 		long ret;
 
-		if (zid < 255)
-			c->zone_map[zid] = (uint16_t)i;
 		err = collector_run_prog(c, bpf_program__fd(c->skel->progs.node_pgdat), -1, args, 3, &ret);
 		if (err || ret) {
 			pr_err("cannot read node_data[%u]", z->node);

@@ -138,30 +138,17 @@ int collector_kpageflags_snapshot(struct collector *c, const struct collector_zo
 
 	/* counts from pagetypeinfo, and how the blocks per (zone, order) compare with them */
 	if (!collector_pti_read(&pti)) {
-		s->counts = calloc(nr_zones, sizeof(*s->counts));
-		for (uint32_t zi = 0; s->counts && zi < nr_zones; zi++) {
-			const struct pti_zone *pz = collector_pti_zone(&pti, zones[zi].node, zones[zi].name);
-			struct trace_zone_counts *tc;
+		err = collector_counts_from_pti(zones, nr_zones, &pti, s);
+		for (uint32_t i = 0; !err && i < s->nr_counts; i++) {
+			const struct trace_zone_counts *tc = &s->counts[i];
 
-			if (!pz)
-				continue;
-			tc = &s->counts[s->nr_counts++];
-			tc->zone = (uint16_t)zi;
-			tc->nr_orders = pz->nr_orders;
-			tc->nr_migratetypes = pz->nr_types;
-			tc->nr_free = calloc((size_t)pz->nr_orders * pz->nr_types, sizeof(uint64_t));
-			tc->nr_blocks = calloc(pz->nr_types, sizeof(uint64_t));
-			if (!tc->nr_free || !tc->nr_blocks)
-				break;
-			for (uint32_t o = 0; o < pz->nr_orders; o++) {
+			for (uint32_t o = 0; o < tc->nr_orders; o++) {
 				uint64_t want = 0, have = 0;
 
-				for (uint32_t t = 0; t < pz->nr_types; t++) {
-					tc->nr_free[o * pz->nr_types + t] = pz->nr_free[t * pz->nr_orders + o];
-					want += pz->nr_free[t * pz->nr_orders + o];
-				}
+				for (uint32_t t = 0; t < tc->nr_migratetypes; t++)
+					want += tc->nr_free[o * tc->nr_migratetypes + t];
 				for (uint64_t b = 0; b < fb.n; b++)
-					if (fb.v[b].zone == zi && fb.v[b].order == o)
+					if (fb.v[b].zone == tc->zone && fb.v[b].order == o)
 						have++;
 				lists++;
 				if (have == want)
@@ -169,8 +156,11 @@ int collector_kpageflags_snapshot(struct collector *c, const struct collector_zo
 				else
 					absdiff += have > want ? have - want : want - have;
 			}
-			for (uint32_t t = 0; t < pz->nr_types; t++)
-				tc->nr_blocks[t] = pz->nr_blocks[t];
+		}
+		if (err) {
+			collector_pti_release(&pti);
+			pr_err("cannot keep the /proc/pagetypeinfo counts: %s", strerror(-err));
+			return err;
 		}
 		if (s->nr_counts)
 			s->flags |= TRACE_SNAPF_COUNTS;

@@ -212,13 +212,14 @@ static int walk_pcp(struct collector *c, uint32_t zi, uint32_t cpu, struct vec *
 	return 0;
 }
 
-static int counts_from_pti(struct collector *c, const struct pti *p, struct trace_snapshot *s)
+int collector_counts_from_pti(const struct collector_zone *zones, uint32_t nr_zones, const struct pti *p,
+			      struct trace_snapshot *s)
 {
-	s->counts = calloc(c->nr_zones, sizeof(*s->counts));
+	s->counts = calloc(nr_zones, sizeof(*s->counts));
 	if (!s->counts)
 		return -ENOMEM;
-	for (uint32_t zi = 0; zi < c->nr_zones; zi++) {
-		const struct pti_zone *pz = collector_pti_zone(p, c->zones[zi].node, c->zones[zi].name);
+	for (uint32_t zi = 0; zi < nr_zones; zi++) {
+		const struct pti_zone *pz = collector_pti_zone(p, zones[zi].node, zones[zi].name);
 		struct trace_zone_counts *tc;
 
 		if (!pz)
@@ -241,12 +242,10 @@ static int counts_from_pti(struct collector *c, const struct pti *p, struct trac
 	return 0;
 }
 
-/* The fallback: markers around a /proc/kpageflags read. */
-static int take_kpageflags_snapshot(struct collector *c, struct collector_snapinfo *si,
-				    enum trace_snapshot_which which)
+/* A fresh snapshot of kind which, with the ids of its begin and end markers. */
+static void snap_begin(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which)
 {
 	struct trace_snapshot *s = &si->snap;
-	int err;
 
 	trace_snapshot_release(s);
 	memset(s, 0, sizeof(*s));
@@ -254,6 +253,16 @@ static int take_kpageflags_snapshot(struct collector *c, struct collector_snapin
 	si->begin_id = c->next_marker++;
 	si->end_id = c->next_marker++;
 	si->begin_seen = si->end_seen = false;
+}
+
+/* The fallback: markers around a /proc/kpageflags read. */
+static int take_kpageflags_snapshot(struct collector *c, struct collector_snapinfo *si,
+				    enum trace_snapshot_which which)
+{
+	struct trace_snapshot *s = &si->snap;
+	int err;
+
+	snap_begin(c, si, which);
 	err = emit_marker(c, si->begin_id);
 	if (!err)
 		err = collector_kpageflags_snapshot(c, c->zones, c->nr_zones, c->ki.nr_orders, s, si->summary,
@@ -301,12 +310,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 	size_t note_len = 0;
 	FILE *nf;
 
-	trace_snapshot_release(s);
-	memset(s, 0, sizeof(*s));
-	s->which = which;
-	si->begin_id = c->next_marker++;
-	si->end_id = c->next_marker++;
-	si->begin_seen = si->end_seen = false;
+	snap_begin(c, si, which);
 
 	walked = calloc((size_t)c->nr_zones * nord * nmt, sizeof(uint64_t));
 	blocks = calloc((size_t)c->nr_zones * nmt, sizeof(uint64_t));
@@ -408,7 +412,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 			}
 		}
 	}
-	err = counts_from_pti(c, &before, s);
+	err = collector_counts_from_pti(c->zones, c->nr_zones, &before, s);
 	if (err)
 		goto out;
 

@@ -32,6 +32,7 @@ const char *tracecmd_get_trace_clock(struct tracecmd_input *handle);
 #include "traces/trace.h"
 #include "util/errors.h"
 #include "util/log.h"
+#include "util/parse.h"
 
 /* ---- fields by name --------------------------------------------------------------------------- */
 enum fid {
@@ -150,14 +151,7 @@ static const char *which_name(int which)
 
 static bool kv_u64(const struct trace_header *h, const char *key, uint64_t *v)
 {
-	const char *s = trace_header_get(h, key);
-	char *end;
-
-	if (!s || !*s)
-		return false;
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return !errno && !*end;
+	return !parse_u64(trace_header_get(h, key), 0, UINT64_MAX, v);
 }
 
 static double secs(uint64_t ns)

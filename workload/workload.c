@@ -295,28 +295,27 @@ int64_t workload_pagetypeinfo_unmovable_blocks(const char *text)
 	return seen ? total : -1;
 }
 
-int64_t wl_unmovable_blocks_now(void)
+/* parse applied to /proc/pagetypeinfo as it is now; -1 if it cannot be read */
+static int64_t pagetypeinfo_now(int64_t (*parse)(const char *text))
 {
 	char *text = NULL;
 	int64_t v;
 
 	if (wl_read_file("/proc/pagetypeinfo", &text))
 		return -1;
-	v = workload_pagetypeinfo_unmovable_blocks(text);
+	v = parse(text);
 	free(text);
 	return v;
 }
 
+int64_t wl_unmovable_blocks_now(void)
+{
+	return pagetypeinfo_now(workload_pagetypeinfo_unmovable_blocks);
+}
+
 int64_t wl_unmovable_free_now(void)
 {
-	char *text = NULL;
-	int64_t v;
-
-	if (wl_read_file("/proc/pagetypeinfo", &text))
-		return -1;
-	v = workload_pagetypeinfo_unmovable_free(text);
-	free(text);
-	return v;
+	return pagetypeinfo_now(workload_pagetypeinfo_unmovable_free);
 }
 
 int workload_parse_size(const char *s, uint64_t *out)

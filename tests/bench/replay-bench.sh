@@ -7,35 +7,19 @@ set -uo pipefail
 FRAGSCOPE=${FRAGSCOPE:?}
 note() { echo "replay-bench: $*" >&2; }
 G=$(ls -S traces/golden/*.fst | head -1)
-best() {	# best of 3 CPU seconds (user+sys) of "$@": the machine is shared, wall time is noise
-  python3 - "$@" <<'PY'
-import resource, subprocess, sys
-best = None
-for _ in range(3):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    best = t if best is None or t < best else best
-print(best)
-PY
-}
+. "$(dirname "$0")/lib.sh"
 events=$("$FRAGSCOPE" replay --json "$G" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])')
-ours=$(best "$FRAGSCOPE" replay "$G")
-fixed=$(best "$FRAGSCOPE" replay --until 1 "$G")	# reading the header and snapshots, building and seeding the model
+ours=$(best_cpu "$FRAGSCOPE" replay "$G")
+fixed=$(best_cpu "$FRAGSCOPE" replay --until 1 "$G")	# reading the header and snapshots, building and seeding the model
 note "$G: $events events replayed in ${ours} CPU s (best of 3, includes reading, building the model and seeding it)"
 peer_rate=""
 if [ "$(id -u)" = 0 ] && command -v trace-cmd >/dev/null && [ -d /sys/kernel/tracing/events/kmem ]; then
   T=$(mktemp -d "${FRAGSCOPE_TMP:-/tmp}/replay-bench.XXXX"); trap 'rm -rf "$T"' EXIT
-  args=""
-  for e in mm_page_alloc mm_page_free mm_page_free_batched mm_page_alloc_zone_locked mm_page_pcpu_drain mm_page_alloc_extfrag; do
-    args="$args -e kmem:$e"
-  done
-  ( cd "$T" && timeout 120 trace-cmd record -d --no-filter -b 65536 -o "$T/trace.dat" $args -- \
+  ( cd "$T" && timeout 120 trace-cmd record -d --no-filter -b 65536 -o "$T/trace.dat" $KMEM_ARGS -- \
       sh -c "dd if=/dev/zero bs=1M count=${REPLAY_BENCH_MB:-1200} 2>/dev/null | cat > /dev/null" ) >"$T/record.log" 2>&1
   if [ -s "$T/trace.dat" ]; then
     n=$(trace-cmd report "$T/trace.dat" 2>/dev/null | grep -c 'mm_page_')
-    peer=$(best sh -c "trace-cmd report '$T/trace.dat' > /dev/null")
+    peer=$(best_cpu sh -c "trace-cmd report '$T/trace.dat' > /dev/null")
     note "trace-cmd report: $n events in ${peer} CPU s"
     peer_rate=$(python3 -c "import sys; print(int(sys.argv[1])/float(sys.argv[2]))" "$n" "$peer")
   else

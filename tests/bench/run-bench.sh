@@ -10,7 +10,7 @@ mkdir -p "$FRAGSCOPE_TMP"
 rc=0
 for b in "$@"; do "$b" || { echo "bench: $(basename "$b") failed" >&2; rc=1; }; done
 for s in tests/bench/*.sh; do
-  [ "$(basename "$s")" = run-bench.sh ] && continue
+  case "$(basename "$s")" in run-bench.sh|lib.sh) continue ;; esac
   [ -e "$s" ] || continue
   bash "$s" || { echo "bench: $(basename "$s") failed" >&2; rc=1; }
 done

@@ -12,11 +12,8 @@ command -v trace-cmd >/dev/null || { note "skipped: trace-cmd is not installed";
 T=$(mktemp -d "${FRAGSCOPE_TMP:-/tmp}/trace-bench.XXXX")
 trap 'rm -rf "$T"' EXIT
 MB=${TRACE_BENCH_MB:-2400}	# ~490 events per MB piped through cat on this VM
-args=""
-for e in mm_page_alloc mm_page_free mm_page_free_batched mm_page_alloc_zone_locked mm_page_pcpu_drain mm_page_alloc_extfrag; do
-  args="$args -e kmem:$e"
-done
-( cd "$T" && timeout 300 trace-cmd record -d --no-filter -b 65536 -o "$T/trace.dat" $args -- \
+. "$(dirname "$0")/lib.sh"
+( cd "$T" && timeout 300 trace-cmd record -d --no-filter -b 65536 -o "$T/trace.dat" $KMEM_ARGS -- \
     sh -c "dd if=/dev/zero bs=1M count=$MB 2>/dev/null | cat > /dev/null" ) >"$T/record.log" 2>&1
 [ -s "$T/trace.dat" ] || { note "trace-cmd record failed:"; tail -5 "$T/record.log" >&2; exit 1; }
 "$FRAGSCOPE" import "$T/trace.dat" -o "$T/t.fst" >/dev/null || exit 1
@@ -29,15 +26,7 @@ note "$events events ($lost lost): .fst $fst bytes, trace.dat $dat bytes (trace.
 python3 -c "import sys; e,f,d=map(int,sys.argv[1:]); print('bench trace_bytes_per_event %.3f B vs trace.dat %.3f' % (f/e, (f/e)/(d/e)))" "$events" "$fst" "$dat"
 note "trace.dat: $(python3 -c "print('%.3f' % ($dat/$events))") B/event"
 
-best() {	# best of 3 wall-clock seconds of "$@"
-  local b=""
-  for _ in 1 2 3; do
-    local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    b=$(python3 -c "import sys; a=float(sys.argv[2])-float(sys.argv[1]); b=sys.argv[3]; print(a if not b or a<float(b) else b)" "$s" "$e" "$b")
-  done
-  echo "$b"
-}
-ours=$(best "$FRAGSCOPE" info "$T/t.fst")
-peer=$(best sh -c "trace-cmd report '$T/trace.dat' > /dev/null")
-note "full decode: fragscope info ${ours}s, trace-cmd report ${peer}s"
+ours=$(best_cpu "$FRAGSCOPE" info "$T/t.fst")
+peer=$(best_cpu sh -c "trace-cmd report '$T/trace.dat' > /dev/null")
+note "full decode (CPU s, best of 3): fragscope info ${ours}s, trace-cmd report ${peer}s"
 python3 -c "import sys; e=int(sys.argv[1]); o=float(sys.argv[2]); p=float(sys.argv[3]); print('bench trace_read_rate %.0f events/s vs trace-cmd-report %.1f' % (e/o, (e/o)/(e/p)))" "$events" "$ours" "$peer"
