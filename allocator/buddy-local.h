@@ -99,7 +99,11 @@ struct buddy_model {
 	unsigned nr_pcp_lists, nr_low_pcp_lists;
 	unsigned nr_cpus, nr_nodes, nr_zones;
 	struct bzone *zones;
-	unsigned big_zone;		/* the zone with the widest span: zone_of() tries it first */
+	/* zone_of()'s table: zone_lut[(pfn - lut_base) >> lut_shift] is the zone holding that
+	 * whole unit of pfns, ZONE_LUT_NONE where a unit straddles zones, a hole or no zone */
+	uint8_t *zone_lut;
+	uint64_t lut_base, lut_n;
+	unsigned lut_shift;
 	int fallbacks[BUDDY_MT_PCPTYPES][BUDDY_MT_PCPTYPES - 1];
 	int boost_factor;
 	bool defrag_mode, mobility_disabled;

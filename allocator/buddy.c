@@ -125,17 +125,10 @@ static inline void ev_init(struct buddy_event *ev, enum buddy_event_kind kind, c
 
 /* ---- zones and pfns --------------------------------------------------------------------------------- */
 
-static inline struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
-{
-	/* zones are disjoint (buddy_new checks): the largest one first, then all in order */
-	if (m->nr_zones) {
-		struct bzone *z = &m->zones[m->big_zone];
+#define ZONE_LUT_NONE 0xff
 
-		if (pfn >= z->start_pfn && pfn < z->end_pfn) {
-			*idx = (uint32_t)(pfn - z->base);
-			return z;
-		}
-	}
+static __attribute__((noinline)) struct bzone *zone_search(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
+{
 	*idx = 0;
 	for (unsigned k = 0; k < m->nr_zones; k++) {
 		struct bzone *z = &m->zones[k];
@@ -146,6 +139,56 @@ static inline struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, u
 		}
 	}
 	return NULL;
+}
+
+static inline struct bzone *zone_of(const struct buddy_model *m, uint64_t pfn, uint32_t *idx)
+{
+	/* zones are disjoint (buddy_new checks): one table look-up, a search at zone edges */
+	uint64_t u = (pfn - m->lut_base) >> m->lut_shift;	/* below lut_base: wraps, >= lut_n */
+	unsigned k;
+
+	if (__builtin_expect(u < m->lut_n && (k = m->zone_lut[u]) != ZONE_LUT_NONE, 1)) {
+		struct bzone *z = &m->zones[k];
+
+		*idx = (uint32_t)(pfn - z->base);
+		return z;
+	}
+	return zone_search(m, pfn, idx);
+}
+
+/* fills zone_of()'s table: units of 2^(max_order) pfns, for the pfns the zones span */
+static int build_zone_lut(struct buddy_model *m)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	m->lut_shift = m->max_order;
+	for (unsigned k = 0; k < m->nr_zones; k++) {
+		if (m->zones[k].start_pfn < lo)
+			lo = m->zones[k].start_pfn;
+		if (m->zones[k].end_pfn > hi)
+			hi = m->zones[k].end_pfn;
+	}
+	if (!m->nr_zones || lo >= hi || m->nr_zones >= ZONE_LUT_NONE)
+		return 0;	/* lut_n 0: every look-up searches */
+	m->lut_base = lo & ~((1ULL << m->lut_shift) - 1);
+	m->lut_n = ((hi - 1 - m->lut_base) >> m->lut_shift) + 1;
+	m->zone_lut = malloc(m->lut_n);
+	if (!m->zone_lut) {
+		m->lut_n = 0;
+		return -ENOMEM;
+	}
+	memset(m->zone_lut, ZONE_LUT_NONE, m->lut_n);
+	for (unsigned k = 0; k < m->nr_zones; k++) {
+		const struct bzone *z = &m->zones[k];
+
+		for (uint64_t u = 0; u < m->lut_n; u++) {
+			uint64_t a = m->lut_base + (u << m->lut_shift), b = a + (1ULL << m->lut_shift);
+
+			if (a >= z->start_pfn && b <= z->end_pfn)
+				m->zone_lut[u] = (uint8_t)k;
+		}
+	}
+	return 0;
 }
 
 int buddy_zone_of(const struct buddy_model *m, uint64_t pfn)
@@ -2559,16 +2602,12 @@ int buddy_pcp_add(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned or
 	return 0;
 }
 
-int buddy_pcp_remove(struct buddy_model *m, int cpu, uint64_t pfn, unsigned order, int owner_mt, int *where_cpu,
-		     int *where_mt)
+static inline __attribute__((always_inline)) int pcp_remove_at(struct buddy_model *m, struct bzone *z, uint32_t i,
+								 int cpu, unsigned order, int owner_mt, int *where_cpu,
+								 int *where_mt)
 {
-	uint32_t i;
-	struct bzone *z = zone_or_err(m, pfn, order, &i, "the kernel took it off a pcp list");
-	struct bpage *pg;
+	struct bpage *pg = PG(z, i);
 
-	if (!z)
-		return FS_ERRNO__CONTRADICTION;
-	pg = PG(z, i);
 	if (pg->state != PS_PCP || pg->order != order)
 		return contradiction(m, z, i, order, "the kernel took it off a pcp list");
 	if (cpu >= 0 && pg->cpu != (unsigned)cpu) {
@@ -2586,22 +2625,55 @@ int buddy_pcp_remove(struct buddy_model *m, int cpu, uint64_t pfn, unsigned orde
 	return 0;
 }
 
+int buddy_pcp_remove(struct buddy_model *m, int cpu, uint64_t pfn, unsigned order, int owner_mt, int *where_cpu,
+		     int *where_mt)
+{
+	uint32_t i;
+	struct bzone *z = zone_or_err(m, pfn, order, &i, "the kernel took it off a pcp list");
+
+	if (!z)
+		return FS_ERRNO__CONTRADICTION;
+	return pcp_remove_at(m, z, i, cpu, order, owner_mt, where_cpu, where_mt);
+}
+
 int buddy_pcp_drain_page(struct buddy_model *m, int cpu, uint64_t pfn, unsigned order, int mt)
 {
 	uint32_t i;
 	struct bzone *z;
-	int err, wcpu = -1;
+	int err;
 
 	if (check_mt(m, mt, true))
 		return -EINVAL;
-	err = buddy_pcp_remove(m, cpu, pfn, order, BUDDY_MT_NONE, &wcpu, NULL);
+	z = zone_or_err(m, pfn, order, &i, "the kernel took it off a pcp list");
+	if (!z)
+		return FS_ERRNO__CONTRADICTION;
+	err = pcp_remove_at(m, z, i, cpu, order, BUDDY_MT_NONE, NULL, NULL);
 	if (err)
 		return err;
-	z = zone_of(m, pfn, &i);
 	if (mt == BUDDY_MT_ANY)
 		mt = m->prof.pcppage_mt_cache && !z->nr_isolate_pageblock ? PG(z, i)->cmt : pb_get(m, z, i);
 	free_one_page_core(m, z, i, order, mt, BUDDY_FPI_NONE);
 	return 0;
+}
+
+bool buddy_pcp_take_head(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned order, int owner_mt)
+{
+	uint32_t i;
+	struct bzone *z = zone_of(m, pfn, &i);
+	const struct bpage *pg;
+	int want;
+
+	if (!z || cpu >= m->nr_cpus || order >= m->nr_orders || owner_mt < 0 || owner_mt >= BUDDY_MT_NR ||
+	    !pcp_allowed_order(m, order))
+		return false;
+	pg = PG(z, i);
+	want = order_to_pindex(m, owner_mt >= BUDDY_MT_PCPTYPES ? BUDDY_MT_MOVABLE : owner_mt, order);
+	if (pg->state != PS_PCP || pg->order != order || pg->cpu != cpu ||
+	    order_to_pindex(m, pg->mt, order) != want || z->pcp[cpu].lists[want].head != i)
+		return false;
+	pcp_del(m, z, i);
+	mark_alloc(m, z, i, order, owner_mt < BUDDY_MT_PCPTYPES ? owner_mt : MT_UNKNOWN);
+	return true;
 }
 
 int buddy_set_pageblock_type(struct buddy_model *m, uint64_t pfn, int mt)
@@ -3236,12 +3308,13 @@ struct buddy_model *buddy_new(const struct buddy_config *c, int *err, char *errb
 				buddy_free_model(m);
 				return NULL;
 			}
-	for (unsigned k = 1; k < m->nr_zones; k++)
-		if (m->zones[k].end_pfn - m->zones[k].start_pfn >
-		    m->zones[m->big_zone].end_pfn - m->zones[m->big_zone].start_pfn)
-			m->big_zone = k;
 	if (c->nr_nodes > m->nr_nodes)
 		m->nr_nodes = c->nr_nodes;
+	if (build_zone_lut(m)) {
+		*err = -ENOMEM;
+		buddy_free_model(m);
+		return NULL;
+	}
 	/* zonelists: the node's own zones from the highest type down, then the other nodes in order */
 	m->zonelist = malloc((size_t)m->nr_nodes * m->nr_zones * sizeof(int));
 	if (!m->zonelist) {
@@ -3290,6 +3363,7 @@ void buddy_free_model(struct buddy_model *m)
 	}
 	free(m->zones);
 	free(m->zonelist);
+	free(m->zone_lut);
 	free(m->pref);
 	free(m->jr);
 	free(m);
@@ -3530,6 +3604,16 @@ int buddy_pageblock_type(const struct buddy_model *m, uint64_t pfn)
 	struct bzone *z = zone_of(m, pfn, &i);
 
 	return z ? pb_get(m, z, i) : BUDDY_MT_NONE;
+}
+
+int buddy_allocated_pb_type(const struct buddy_model *m, uint64_t pfn, unsigned order)
+{
+	uint32_t i;
+	struct bzone *z = zone_of(m, pfn, &i);
+
+	if (!z || PG(z, i)->state != PS_ALLOC || PG(z, i)->order != order)
+		return -1;
+	return pb_get(m, z, i);
 }
 
 int buddy_pageblock_counts(const struct buddy_model *m, int zone, uint64_t counts[BUDDY_MT_NR])

@@ -456,6 +456,10 @@ int buddy_pcp_add(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned or
  * allocated (owner owner_mt). *where_cpu / *where_mt (may be NULL) get where it was. */
 int buddy_pcp_remove(struct buddy_model *m, int cpu, uint64_t pfn, unsigned order, int owner_mt,
 		     int *where_cpu, int *where_mt);
+/* Follow mode's common pcp allocation, checked as rmqueue_pcplist() would take it: when pfn
+ * heads an order-`order` block at the head of cpu's pcp list for (order, owner_mt), takes it
+ * off (allocated, owner owner_mt) and returns true; otherwise changes nothing, returns false. */
+bool buddy_pcp_take_head(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned order, int owner_mt);
 /* mm_page_pcpu_drain: buddy_pcp_remove + buddy_free_block(pfn, order, mt). */
 int buddy_pcp_drain_page(struct buddy_model *m, int cpu, uint64_t pfn, unsigned order, int mt);
 /* set_pageblock_migratetype() of the block holding pfn (6.18: clears the isolate bit). */
@@ -527,6 +531,9 @@ int buddy_zone_stats(const struct buddy_model *m, int zone, struct buddy_zone_st
 uint64_t buddy_nr_free(const struct buddy_model *m, int zone, unsigned order, int mt);
 /* get_pfnblock_migratetype() (6.18: ISOLATE if the isolate bit is set); BUDDY_MT_NONE outside. */
 int buddy_pageblock_type(const struct buddy_model *m, uint64_t pfn);
+/* buddy_pageblock_type() when pfn heads an allocated block of exactly `order` in the model,
+ * else -1 (a free's usual case in one look-up) */
+int buddy_allocated_pb_type(const struct buddy_model *m, uint64_t pfn, unsigned order);
 /* Pageblocks per role in zone: counts[BUDDY_MT_NR]. */
 int buddy_pageblock_counts(const struct buddy_model *m, int zone, uint64_t counts[BUDDY_MT_NR]);
 

@@ -1504,6 +1504,12 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 		r->res.alloc_failures++;
 		return;
 	}
+	if (buddy_pcp_take_head(r->m, ev->cpu, ev->pfn, ev->order, owner)) {
+		/* the usual case: the head of this CPU's list, as the model has it */
+		r->res.pcp_allocs++;
+		r->res.pcp_agree++;
+		goto taken;
+	}
 	if (buddy_pfn_info(r->m, ev->pfn, &info)) {
 		resync(r, RC_OUTSIDE, ev->pfn, ev->order, "mm_page_alloc");
 		return;
@@ -1579,6 +1585,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 		resync(r, RC_OUTSIDE, ev->pfn, ev->order, "mm_page_alloc");
 		return;
 	}
+taken:
 	cs->last_direct_pfn = TRACE_PFN_NONE;
 	cs->last_alloc_seq = ev->seq;
 	pfnmap_del(&r->silent, ev->pfn, NULL);
@@ -1707,12 +1714,14 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		return;
 	if (cs->run_open)
 		close_run(r, cs);
-	if (!ensure_allocated(r, ev->pfn, ev->order, "mm_page_free"))
+	bt = buddy_allocated_pb_type(r->m, ev->pfn, ev->order);	/* the usual case in one look-up */
+	if (bt < 0 && !ensure_allocated(r, ev->pfn, ev->order, "mm_page_free"))
 		return;
 	pfnmap_del(&r->silent, ev->pfn, NULL);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, BUDDY_MT_NONE);
-	bt = buddy_pageblock_type(r->m, ev->pfn);
+	if (bt < 0)
+		bt = buddy_pageblock_type(r->m, ev->pfn);
 	if (unseen && pb_was_absent(r, ev->pfn)) {
 		/* memory the start snapshot had not got yet: lazy init growing the zone (or
 		 * hotplug) hands it over through __free_pages_core, straight to the tail of the
