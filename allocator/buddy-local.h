@@ -7,6 +7,7 @@
 #define FRAGSCOPE_BUDDY_LOCAL_H
 
 #include "allocator/buddy.h"
+#include <string.h>
 
 #define NIL UINT32_MAX
 
@@ -38,6 +39,22 @@ struct bpage {
 };
 
 _Static_assert(BUDDY_MT_NR < MT_UNKNOWN && BUDDY_MAX_ORDERS <= 32, "struct bpage fields too narrow");
+_Static_assert(sizeof(struct bpage) == 12, "struct bpage: two links and one word of fields");
+
+/* The fields' word as one value, for whole-array passes (seeding): compared and stored against
+ * words made from template pages, so the bit-fields' layout stays the compiler's business. */
+static inline uint32_t bpage_word(const struct bpage *pg)
+{
+	uint32_t w;
+
+	memcpy(&w, (const char *)pg + 2 * sizeof(uint32_t), sizeof(w));
+	return w;
+}
+
+static inline void bpage_set_word(struct bpage *pg, uint32_t w)
+{
+	memcpy((char *)pg + 2 * sizeof(uint32_t), &w, sizeof(w));
+}
 
 struct flist {
 	uint32_t head, tail;
