@@ -188,6 +188,7 @@ struct replay {
 	unsigned nr_cpus;
 
 	struct pfnmap silent;		/* pages taken off pcp lists as silently allocated */
+	uint64_t silent_filter[1024];	/* a bit per pfn mod 65536 ever put in silent: most look-ups end here */
 	struct pfnmap pending_batched;	/* pfn -> order: freed, waiting for its mm_page_free_batched */
 	struct pfnmap seen;		/* pfns touched by the trace outside the zones' span */
 	uint64_t *seen_bits;		/* ... inside it */
@@ -325,6 +326,19 @@ static bool was_seen(struct replay *r, uint64_t pfn)
 	return pfnmap_get(&r->seen, pfn) != NULL;
 }
 
+static void silent_put(struct replay *r, uint64_t pfn)
+{
+	r->silent_filter[(pfn >> 6) & 1023] |= 1ULL << (pfn & 63);
+	pfnmap_put(&r->silent, pfn, 1);
+}
+
+static bool silent_del(struct replay *r, uint64_t pfn)
+{
+	if (!(r->silent_filter[(pfn >> 6) & 1023] & (1ULL << (pfn & 63))))
+		return false;
+	return pfnmap_del(&r->silent, pfn, NULL);
+}
+
 static bool pb_was_absent(const struct replay *r, uint64_t pfn)
 {
 	uint64_t k = (pfn >> r->pbo) - r->pb_base;
@@ -341,7 +355,7 @@ static bool freed_last(struct replay *r, uint64_t pfn)
 }
 
 /* owner bookkeeping for mixed pageblocks */
-static void set_owner(struct replay *r, uint64_t pfn, unsigned order, int role)
+static void set_owner_range(struct replay *r, uint64_t pfn, unsigned order, int role)
 {
 	uint64_t n = 1ULL << order;
 
@@ -357,6 +371,26 @@ static void set_owner(struct replay *r, uint64_t pfn, unsigned order, int role)
 		if (*o)
 			r->pb_owned[pb][role]++;
 	}
+}
+
+static inline void set_owner(struct replay *r, uint64_t pfn, unsigned order, int role)
+{
+	uint64_t k = pfn - r->pfn_base;	/* below pfn_base: wraps, >= nr_pfns */
+	uint8_t *o, nv;
+	uint16_t *owned;
+
+	if (order || !r->owner || k >= r->nr_pfns) {
+		set_owner_range(r, pfn, order, role);
+		return;
+	}
+	o = &r->owner[k];	/* one page, the usual case */
+	nv = role >= 0 && role < BUDDY_MT_PCPTYPES ? (uint8_t)(role + 1) : 0;
+	owned = r->pb_owned[(pfn >> r->pbo) - r->pb_base];
+	if (*o && *o - 1 < BUDDY_MT_PCPTYPES && owned[*o - 1])
+		owned[*o - 1]--;
+	*o = nv;
+	if (nv)
+		owned[nv - 1]++;
 }
 
 /* ---- the model from the header and the snapshot ----------------------------------------------- */
@@ -1184,7 +1218,7 @@ static void take_block(struct replay *r, const struct trace_event *ev, uint64_t 
 		c = freed_last(r, pfn) ? (r->has_losses ? RC_LOST : RC_PCP_BYPASS) : RC_PCP;
 		break;
 	case BUDDY_PFN_ALLOCATED:
-		if (pfnmap_del(&r->silent, pfn, NULL))
+		if (silent_del(r, pfn))
 			c = RC_PCP_BYPASS;	/* taken off a pcp list as silently allocated, but it was free */
 		else if (r->compact_end && pfn >= r->compact_start && pfn < r->compact_end)
 			c = RC_COMPACTION;
@@ -1563,7 +1597,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 					continue;
 				resync_engine(r, RC_PCP_SILENT, ahead[i], (int)ai.order, "pcp page ahead of the allocated one");
 				buddy_pcp_remove(r->m, info.cpu, ahead[i], ai.order, BUDDY_MT_NONE, NULL, NULL);
-				pfnmap_put(&r->silent, ahead[i], 1);
+				silent_put(r, ahead[i]);
 			}
 		}
 		if (buddy_pcp_remove(r->m, info.cpu, ev->pfn, info.order, owner, NULL, NULL)) {
@@ -1588,7 +1622,7 @@ static void on_page_alloc(struct replay *r, const struct trace_event *ev)
 taken:
 	cs->last_direct_pfn = TRACE_PFN_NONE;
 	cs->last_alloc_seq = ev->seq;
-	pfnmap_del(&r->silent, ev->pfn, NULL);
+	silent_del(r, ev->pfn);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, owner);
 }
@@ -1717,7 +1751,7 @@ static void on_page_free(struct replay *r, struct slot *sl)
 	bt = buddy_allocated_pb_type(r->m, ev->pfn, ev->order);	/* the usual case in one look-up */
 	if (bt < 0 && !ensure_allocated(r, ev->pfn, ev->order, "mm_page_free"))
 		return;
-	pfnmap_del(&r->silent, ev->pfn, NULL);
+	silent_del(r, ev->pfn);
 	mark_seen(r, ev->pfn);
 	set_owner(r, ev->pfn, ev->order, BUDDY_MT_NONE);
 	if (bt < 0)
