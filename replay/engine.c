@@ -290,19 +290,24 @@ static int role_of(struct replay *r, int kernel_mt)
 	return role < 0 ? BUDDY_MT_NONE : role;
 }
 
-static struct cpu_state *cpu_of(struct replay *r, uint32_t cpu)
+static __attribute__((noinline)) struct cpu_state *cpu_grow(struct replay *r, uint32_t cpu)
 {
-	if (cpu >= r->nr_cpus) {
-		unsigned n = cpu + 1;
-		struct cpu_state *c = realloc(r->cpus, n * sizeof(*c));
+	unsigned n = cpu + 1;
+	struct cpu_state *c = realloc(r->cpus, n * sizeof(*c));
 
-		if (!c)
-			return NULL;
-		memset(c + r->nr_cpus, 0, (n - r->nr_cpus) * sizeof(*c));
-		r->cpus = c;
-		r->nr_cpus = n;
-	}
+	if (!c)
+		return NULL;
+	memset(c + r->nr_cpus, 0, (n - r->nr_cpus) * sizeof(*c));
+	r->cpus = c;
+	r->nr_cpus = n;
 	return &r->cpus[cpu];
+}
+
+static inline struct cpu_state *cpu_of(struct replay *r, uint32_t cpu)
+{
+	if (__builtin_expect(cpu < r->nr_cpus, 1))
+		return &r->cpus[cpu];
+	return cpu_grow(r, cpu);
 }
 
 static bool pcp_allowed(struct replay *r, unsigned order)
@@ -311,18 +316,22 @@ static bool pcp_allowed(struct replay *r, unsigned order)
 }
 
 /* pfns the trace touched: a bit per pfn of the zones' span, a map beyond it */
-static void mark_seen(struct replay *r, uint64_t pfn)
+static inline void mark_seen(struct replay *r, uint64_t pfn)
 {
-	if (r->seen_bits && pfn >= r->pfn_base && pfn - r->pfn_base < r->nr_pfns)
-		r->seen_bits[(pfn - r->pfn_base) >> 6] |= 1ULL << ((pfn - r->pfn_base) & 63);
+	uint64_t k = pfn - r->pfn_base;	/* below pfn_base: wraps, >= nr_pfns */
+
+	if (__builtin_expect(r->seen_bits && k < r->nr_pfns, 1))
+		r->seen_bits[k >> 6] |= 1ULL << (k & 63);
 	else
 		pfnmap_put(&r->seen, pfn, 1);
 }
 
-static bool was_seen(struct replay *r, uint64_t pfn)
+static inline bool was_seen(struct replay *r, uint64_t pfn)
 {
-	if (r->seen_bits && pfn >= r->pfn_base && pfn - r->pfn_base < r->nr_pfns)
-		return r->seen_bits[(pfn - r->pfn_base) >> 6] & (1ULL << ((pfn - r->pfn_base) & 63));
+	uint64_t k = pfn - r->pfn_base;
+
+	if (__builtin_expect(r->seen_bits && k < r->nr_pfns, 1))
+		return r->seen_bits[k >> 6] & (1ULL << (k & 63));
 	return pfnmap_get(&r->seen, pfn) != NULL;
 }
 
