@@ -2576,8 +2576,30 @@ int buddy_free_block(struct buddy_model *m, uint64_t pfn, unsigned order, int mt
 	return 0;
 }
 
+static __attribute__((noinline)) int pcp_add_checked(struct buddy_model *m, unsigned cpu, uint64_t pfn,
+						      unsigned order, int list_mt, bool to_tail, int cached_mt);
+
 int buddy_pcp_add(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned order, int list_mt, bool to_tail,
 		  int cached_mt)
+{
+	uint32_t i;
+	struct bzone *z = zone_of(m, pfn, &i);
+
+	/* the usual case: an allocated block of exactly this order, a pcp list that exists */
+	if (__builtin_expect(z && cpu < m->nr_cpus && list_mt >= 0 && list_mt < BUDDY_MT_NR && order < m->nr_orders &&
+			     pcp_allowed_order(m, order) && PG(z, i)->state == PS_ALLOC && PG(z, i)->order == order &&
+			     !(i & ((1u << order) - 1)) && (uint64_t)i + (1u << order) <= z->n, 1)) {
+		if (cached_mt < 0)
+			cached_mt = list_mt;
+		pcp_add(m, z, cpu, i, order, list_mt >= BUDDY_MT_PCPTYPES ? BUDDY_MT_MOVABLE : list_mt, to_tail,
+			cached_mt);
+		return 0;
+	}
+	return pcp_add_checked(m, cpu, pfn, order, list_mt, to_tail, cached_mt);
+}
+
+static int pcp_add_checked(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned order, int list_mt,
+			   bool to_tail, int cached_mt)
 {
 	uint32_t i;
 	struct bzone *z = zone_or_err(m, pfn, order, &i, "the kernel put it on a pcp list");
