@@ -17,8 +17,8 @@
  * events: the engine sees the same events in the same order (the output does not change),
  * and the model is built while the first chunks are decoded.
  */
-#define PIPE_BATCH 1024
-#define PIPE_BATCHES 16	/* 1 MiB of decoded events ahead of the engine: fresh memory is dear on a VM */
+#define PIPE_BATCH 4096
+#define PIPE_BATCHES 64	/* at most 16 MiB of decoded events ahead of the engine */
 
 struct pipe_batch {
 	unsigned n;
