@@ -2208,6 +2208,14 @@ static struct slot *find_batched_free(struct replay *r, const struct trace_event
 	return NULL;
 }
 
+static __attribute__((noinline)) void mark_batched_free(struct replay *r, const struct trace_event *ev)
+{
+	struct slot *s = find_batched_free(r, ev);
+
+	if (s && !s->has_batched)
+		s->has_batched = true;
+}
+
 int replay_feed(struct replay *r, const struct trace_event *ev)
 {
 	int err = 0;
@@ -2220,11 +2228,8 @@ int replay_feed(struct replay *r, const struct trace_event *ev)
 	}
 	/* a batched free marks the mm_page_free it belongs to (the latest one of its pfn on the
 	 * CPU still in the window), so that the free can go to its batch when applied */
-	if (ev->kind == TEV_PAGE_FREE_BATCHED) {
-		s = find_batched_free(r, ev);
-		if (s && !s->has_batched)
-			s->has_batched = true;
-	}
+	if (ev->kind == TEV_PAGE_FREE_BATCHED)
+		mark_batched_free(r, ev);
 	s = win_at(r, r->win_nr);
 	s->ev = *ev;
 	s->consumed = false;
