@@ -3156,12 +3156,12 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 		uint64_t lo = z->start_pfn - z->base, hi = z->end_pfn - z->base;
 
 		struct bpage four[4] = { alloc, alloc, alloc, alloc };
-		uint64_t i = 0;
+		uint64_t k = 0;
 
-		for (; i + 4 <= z->n; i += 4)	/* 48-byte stores: this pass writes the whole array */
-			memcpy(&z->pages[i], four, sizeof(four));
-		for (; i < z->n; i++)
-			z->pages[i] = alloc;
+		for (; k + 4 <= z->n; k += 4)	/* 48-byte stores: this pass writes the whole array */
+			memcpy(&z->pages[k], four, sizeof(four));
+		for (; k < z->n; k++)
+			z->pages[k] = alloc;
 		for (uint64_t i = 0; i < lo; i++)
 			z->pages[i].state = PS_HOLE;
 		for (uint64_t i = hi; i < z->n; i++)
