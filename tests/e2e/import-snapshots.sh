@@ -67,7 +67,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 print("takes %d decision %.4f placement %.4f resyncs %s end %s" % (r["takes"], r["decision_agreement"],
       r["placement_agreement"], r["resyncs"], r["end_state"]))
-assert r["mode"] == "follow" and r["takes"] > 10000, r
+assert r["mode"] == "follow" and r["takes"] > 2000, r	# 7998 under make check's ASan build
 assert r["decision_agreement"] >= 0.99, "decision agreement %.4f" % r["decision_agreement"]
 # placement depends on the run (other jobs share the traced machine; 99.83% to 100% over 20
 # captures, README import): the side-by-side run below checks it against record's for the same events
