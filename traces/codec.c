@@ -791,18 +791,113 @@ int fst_encode_chunk(struct obuf *b, const struct trace_event *ev, uint32_t n, u
 	return (oom || b->oom) ? -ENOMEM : 0;
 }
 
-int fst_decode_chunk(struct ibuf *b, struct trace_event **evp, uint32_t *capp, uint32_t *np,
-		     uint64_t *first_seq)
-{
-	struct ibuf col[NR_COLS];
-	struct slot slots[NR_SLOTS];
-	uint64_t n, ncols, ts;
-	struct trace_event *ev;
+/* ---- the batch decoder ------------------------------------------------------------------------ */
 
-	*np = 0;
-	*first_seq = ibuf_uv(b);
+/* A LEB128 value of three bytes or more at p, which has at least 10 readable bytes: its length,
+ * the value in *v; 0 for a value beyond 64 bits. Accepts and rejects what ibuf_uv_slow() does. */
+static __attribute__((noinline)) unsigned int uv_pad_slow(const uint8_t *p, uint64_t *v)
+{
+	uint64_t x = 0;
+
+	for (unsigned int i = 0; i < 10; i++) {
+		uint8_t c = p[i];
+
+		if (i == 9 && (c & 0x7e))
+			break;	/* more than 64 bits */
+		x |= (uint64_t)(c & 0x7f) << (7 * i);
+		if (!(c & 0x80)) {
+			*v = x;
+			return i + 1;
+		}
+	}
+	*v = 0;
+	return 0;
+}
+
+/* A LEB128 value at *pp, which has at least 10 readable bytes (the payload's padding). */
+static inline __attribute__((always_inline)) uint64_t uv_pad(const uint8_t **pp, bool *bad)
+{
+	const uint8_t *p = *pp;
+	uint64_t v;
+	unsigned int n;
+
+	if (__builtin_expect(p[0] < 0x80, 1)) {
+		*pp = p + 1;
+		return p[0];
+	}
+	if (__builtin_expect(p[1] < 0x80, 1)) {
+		*pp = p + 2;
+		return (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+	}
+	if (p[2] < 0x80) {
+		*pp = p + 3;
+		return (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)p[2] << 14;
+	}
+	if (p[3] < 0x80) {	/* gfp masks */
+		*pp = p + 4;
+		return (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7 | (uint64_t)(p[2] & 0x7f) << 14 |
+		       (uint64_t)p[3] << 21;
+	}
+	n = uv_pad_slow(p, &v);
+	if (!n) {
+		*bad = true;
+		n = 10;
+	}
+	*pp = p + n;
+	return v;
+}
+
+/* unzigzag() of the one-byte values 0..127: 0, -1, 1, -2 ... 63, -64 */
+static const int8_t unzigzag1[128] = {
+#define ZZ(v) (int8_t)((v) & 1 ? -(((v) + 1) / 2) : (v) / 2)
+#define ZZ8(v) ZZ(v), ZZ((v) + 1), ZZ((v) + 2), ZZ((v) + 3), ZZ((v) + 4), ZZ((v) + 5), ZZ((v) + 6), ZZ((v) + 7)
+	ZZ8(0), ZZ8(8), ZZ8(16), ZZ8(24), ZZ8(32), ZZ8(40), ZZ8(48), ZZ8(56),
+	ZZ8(64), ZZ8(72), ZZ8(80), ZZ8(88), ZZ8(96), ZZ8(104), ZZ8(112), ZZ8(120),
+#undef ZZ8
+#undef ZZ
+};
+
+/* A zigzag delta (sv) at *pp, as uv_pad(). */
+static inline __attribute__((always_inline)) int64_t sv_pad(const uint8_t **pp, bool *bad)
+{
+	const uint8_t *p = *pp;
+
+	if (__builtin_expect(p[0] < 0x80, 1)) {
+		*pp = p + 1;
+		return unzigzag1[p[0]];
+	}
+	return unzigzag(uv_pad(pp, bad));
+}
+
+/* A zigzag delta that is usually two bytes long (timestamps: 128 ns to 16 us apart). */
+static inline __attribute__((always_inline)) int64_t sv_pad2(const uint8_t **pp, bool *bad)
+{
+	const uint8_t *p = *pp;
+
+	if (__builtin_expect((p[0] & 0x80) && !(p[1] & 0x80), 1)) {
+		*pp = p + 2;
+		return unzigzag((uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7);
+	}
+	return sv_pad(pp, bad);
+}
+
+/* Eight bytes at p, none with the continuation bit: eight one-byte varints. */
+static inline bool eight_small(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return !(w & 0x8080808080808080ull);
+}
+
+int fst_chunk_begin(struct fst_chunk_dec *d, struct ibuf *b)
+{
+	uint64_t n, ncols;
+
+	d->n = d->next = 0;
+	d->first_seq = ibuf_uv(b);
 	n = ibuf_uv(b);
-	ts = ibuf_uv(b);
+	d->first_ts = ibuf_uv(b);
 	ncols = ibuf_uv(b);
 	if (b->bad || ncols < NR_COLS || ncols > 64)
 		return FS_ERRNO__CORRUPT;
@@ -817,55 +912,214 @@ int fst_decode_chunk(struct ibuf *b, struct trace_event **evp, uint32_t *capp, u
 		if (b->bad || len > ibuf_left(b))
 			return FS_ERRNO__CORRUPT;
 		if (c < NR_COLS) {
-			col[c].p = b->p;
-			col[c].end = b->p + len;
-			col[c].bad = false;
+			/* a value of each event in each of the first five: a shorter one ends early */
+			if (c <= COL_PFN && len < n)
+				return FS_ERRNO__CORRUPT;
+			d->col[c].p = b->p;
+			d->col[c].end = b->p + len;
+			d->col[c].bad = false;
 		}
 		b->p += len;	/* columns beyond NR_COLS come from a newer writer: skipped */
 	}
-	if (n > *capp) {
-		ev = realloc(*evp, n * sizeof(*ev));
-		if (!ev)
-			return -ENOMEM;
-		*evp = ev;
-		*capp = (uint32_t)n;
-	}
-	ev = *evp;
-	memset(slots, 0, sizeof(slots));
-	for (uint64_t i = 0; i < n; i++) {
-		struct trace_event *e = &ev[i];
-		uint64_t head = ibuf_uv(&col[COL_HEAD]);
-		uint64_t m = ibuf_uv(&col[COL_MASK]);
-		struct slot *s;
-
-		if (head >> 5 > UINT32_MAX)
-			return FS_ERRNO__CORRUPT;
-		/* every field written once (no memset per event) */
-		e->seq = *first_seq + i;
-		ts += (uint64_t)ibuf_sv(&col[COL_TS]);
-		e->ts_ns = ts;
-		e->cpu = (uint32_t)(head >> 5);
-		s = &slots[e->cpu & (NR_SLOTS - 1)];
-		e->pid = (uint32_t)((int64_t)s->pid + ibuf_sv(&col[COL_PID]));
-		s->pid = e->pid;
-		e->kind = head & 31;
-		e->order = m & FST_EV_ORDER ? ibuf_u8(&col[COL_SMALL]) : 0;
-		e->fallback_order = m & FST_EV_FALLBACK_ORDER ? ibuf_u8(&col[COL_SMALL]) : 0;
-		e->flags = m & FST_EV_FLAGS ? ibuf_u8(&col[COL_SMALL]) : 0;
-		e->mt = m & FST_EV_MT ? (int8_t)ibuf_u8(&col[COL_SMALL]) : -1;
-		e->fallback_mt = m & FST_EV_FALLBACK_MT ? (int8_t)ibuf_u8(&col[COL_SMALL]) : -1;
-		e->pfn = s->pfn + (uint64_t)ibuf_sv(&col[COL_PFN]);
-		s->pfn = e->pfn;
-		e->gfp = m & FST_EV_GFP ? ibuf_uv(&col[COL_GFP]) : 0;
-		/* the wide column holds zone, aux, aux2, stack in that order */
-		e->zone = m & FST_EV_ZONE ? u16_or_bad(&col[COL_WIDE]) : TRACE_ZONE_UNKNOWN;
-		e->aux = m & FST_EV_AUX ? ibuf_uv(&col[COL_WIDE]) : 0;
-		e->aux2 = m & FST_EV_AUX2 ? ibuf_u32(&col[COL_WIDE]) : 0;
-		e->stack_id = m & FST_EV_STACK ? ibuf_u32(&col[COL_WIDE]) : 0;
-	}
-	for (int c = 0; c < NR_COLS; c++)
-		if (col[c].bad)
-			return FS_ERRNO__CORRUPT;
-	*np = (uint32_t)n;
+	d->n = (uint32_t)n;
+	d->ts = d->first_ts;
+	memset(d->last_pfn, 0, sizeof(d->last_pfn));
+	memset(d->last_pid, 0, sizeof(d->last_pid));
 	return 0;
+}
+
+/* The optional fields of one event of mask m, in the order of FORMAT.md §6 (SMALL, GFP, WIDE).
+ * Inlined with a constant m for the common masks, where it becomes straight-line code. */
+static inline __attribute__((always_inline)) void
+decode_optional(struct trace_event *e, unsigned int m, const uint8_t **ps, const uint8_t **pg,
+		const uint8_t **pw, bool *bad)
+{
+	uint64_t v;
+
+	e->order = m & FST_EV_ORDER ? *(*ps)++ : 0;
+	e->fallback_order = m & FST_EV_FALLBACK_ORDER ? *(*ps)++ : 0;
+	e->flags = m & FST_EV_FLAGS ? *(*ps)++ : 0;
+	e->mt = m & FST_EV_MT ? (int8_t)*(*ps)++ : -1;
+	e->fallback_mt = m & FST_EV_FALLBACK_MT ? (int8_t)*(*ps)++ : -1;
+	e->gfp = m & FST_EV_GFP ? uv_pad(pg, bad) : 0;
+	/* the wide column holds zone, aux, aux2, stack in that order */
+	e->zone = TRACE_ZONE_UNKNOWN;
+	if (m & FST_EV_ZONE) {
+		if (__builtin_expect(**pw < 0x80, 1)) {
+			e->zone = *(*pw)++;
+		} else {
+			v = uv_pad(pw, bad);
+			*bad |= v > UINT16_MAX;
+			e->zone = (uint16_t)v;
+		}
+	}
+	e->aux = m & FST_EV_AUX ? uv_pad(pw, bad) : 0;
+	e->aux2 = 0;
+	if (m & FST_EV_AUX2) {
+		v = uv_pad(pw, bad);
+		*bad |= v > UINT32_MAX;
+		e->aux2 = (uint32_t)v;
+	}
+	e->stack_id = 0;
+	if (m & FST_EV_STACK) {
+		v = uv_pad(pw, bad);
+		*bad |= v > UINT32_MAX;
+		e->stack_id = (uint32_t)v;
+	}
+}
+
+/* The kmem page events' masks: a zone, and any of order, flags, mt and gfp (FORMAT.md §6.3). */
+#define OPT_CASE(m) case FST_EV_ZONE | (m): decode_optional(e, FST_EV_ZONE | (m), &p0, &p1, &p2, &bad); break
+#define OPT_CASES_MT_GFP(m) OPT_CASE(m); OPT_CASE((m) | FST_EV_MT); OPT_CASE((m) | FST_EV_GFP); \
+			    OPT_CASE((m) | FST_EV_MT | FST_EV_GFP)
+
+int fst_chunk_decode(struct fst_chunk_dec *d, struct trace_event *ev, uint32_t max)
+{
+	uint16_t mask[FST_BATCH];
+	uint32_t k = d->n - d->next, i;
+	const uint8_t *p0, *p1, *p2, *p3, *p4;
+	uint64_t ts, seq;
+	bool bad = false;
+
+	if (k > max)
+		k = max;
+	if (k > FST_BATCH)
+		k = FST_BATCH;
+	if (!k)
+		return 0;
+
+	/* HEAD, MASK, TS, PID, PFN: one value per event each. Eight events at a time where HEAD,
+	 * MASK and PID hold one-byte values (cpu < 8, mask < 0x80, a small pid change: nearly
+	 * always); pid and pfn are deltas from the last of the event's slot. */
+	p0 = d->col[COL_HEAD].p;
+	p1 = d->col[COL_MASK].p;
+	p2 = d->col[COL_TS].p;
+	p3 = d->col[COL_PID].p;
+	p4 = d->col[COL_PFN].p;
+	ts = d->ts;
+	seq = d->first_seq + d->next;
+	for (i = 0; i < k;) {
+		struct trace_event *e = &ev[i];
+		uint16_t *mk = &mask[i];
+
+		if (i + 8 <= k && eight_small(p0) && eight_small(p1) && eight_small(p3)) {
+#pragma GCC unroll 8
+			for (unsigned int j = 0; j < 8; j++) {
+				unsigned int cpu = p0[j] >> 5;
+
+				e[j].seq = seq + j;
+				e[j].cpu = cpu;
+				e[j].kind = p0[j] & 31;
+				mk[j] = p1[j];
+				ts += (uint64_t)sv_pad2(&p2, &bad);
+				e[j].ts_ns = ts;
+				e[j].pid = d->last_pid[cpu] += (uint32_t)unzigzag1[p3[j]];
+				e[j].pfn = d->last_pfn[cpu] += (uint64_t)sv_pad(&p4, &bad);
+			}
+			p0 += 8;
+			p1 += 8;
+			p3 += 8;
+			seq += 8;
+			i += 8;
+		} else {
+			uint64_t head = uv_pad(&p0, &bad);
+			uint32_t s = (uint32_t)(head >> 5) & (FST_NR_SLOTS - 1);
+
+			bad |= (head >> 5) > UINT32_MAX;
+			e->seq = seq++;
+			e->cpu = (uint32_t)(head >> 5);
+			e->kind = head & 31;
+			*mk = (uint16_t)(uv_pad(&p1, &bad) & 0x3ff);	/* bits 10 and up are reserved */
+			ts += (uint64_t)sv_pad2(&p2, &bad);
+			e->ts_ns = ts;
+			e->pid = d->last_pid[s] += (uint32_t)sv_pad(&p3, &bad);
+			e->pfn = d->last_pfn[s] += (uint64_t)sv_pad(&p4, &bad);
+			i++;
+		}
+	}
+	d->col[COL_HEAD].p = p0;
+	d->col[COL_MASK].p = p1;
+	d->col[COL_TS].p = p2;
+	d->col[COL_PID].p = p3;
+	d->col[COL_PFN].p = p4;
+	d->ts = ts;
+
+	/* SMALL, GFP, WIDE: only the fields the mask has */
+	p0 = d->col[COL_SMALL].p;
+	p1 = d->col[COL_GFP].p;
+	p2 = d->col[COL_WIDE].p;
+	for (i = 0; i < k; i++) {
+		struct trace_event *e = &ev[i];
+
+		switch (mask[i]) {
+		OPT_CASES_MT_GFP(0);
+		OPT_CASES_MT_GFP(FST_EV_ORDER);
+		OPT_CASES_MT_GFP(FST_EV_FLAGS);
+		OPT_CASES_MT_GFP(FST_EV_ORDER | FST_EV_FLAGS);
+		default:
+			decode_optional(e, mask[i], &p0, &p1, &p2, &bad);
+			break;
+		}
+	}
+	d->col[COL_SMALL].p = p0;
+	d->col[COL_GFP].p = p1;
+	d->col[COL_WIDE].p = p2;
+
+	for (int c = 0; c < NR_COLS; c++)
+		bad |= d->col[c].p > d->col[c].end;	/* ran past the column's end */
+	if (bad) {
+		d->next = d->n;	/* nothing more from this chunk */
+		return FS_ERRNO__CORRUPT;
+	}
+	d->next += k;
+	return (int)k;
+}
+
+int fst_decode_chunk(struct ibuf *b, struct trace_event **evp, uint32_t *capp, uint32_t *np,
+		     uint64_t *first_seq)
+{
+	size_t len = ibuf_left(b);
+	struct fst_chunk_dec *d = malloc(sizeof(*d));
+	uint8_t *buf = malloc(len + FST_DECODE_PAD);
+	struct trace_event *ev;
+	struct ibuf in;
+	int err;
+
+	*np = 0;
+	if (!d || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memcpy(buf, b->p, len);
+	memset(buf + len, 0, FST_DECODE_PAD);
+	in.p = buf;
+	in.end = buf + len;
+	in.bad = false;
+	err = fst_chunk_begin(d, &in);
+	*first_seq = d->first_seq;
+	if (err)
+		goto out;
+	b->p += in.p - buf;
+	if (d->n > *capp) {
+		ev = realloc(*evp, (size_t)d->n * sizeof(*ev));
+		if (!ev) {
+			err = -ENOMEM;
+			goto out;
+		}
+		*evp = ev;
+		*capp = d->n;
+	}
+	while (fst_chunk_left(d)) {
+		int got = fst_chunk_decode(d, *evp + d->next, FST_BATCH);
+
+		if (got < 0) {
+			err = got;
+			goto out;
+		}
+	}
+	*np = d->n;
+out:
+	free(buf);
+	free(d);
+	return err;
 }

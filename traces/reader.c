@@ -25,6 +25,11 @@
 
 #define META_UNKNOWN UINT64_MAX
 
+struct secbuf {				/* where a section is read and decompressed */
+	uint8_t *stored, *raw;
+	size_t stored_cap, raw_cap;
+};
+
 struct sec {
 	uint32_t type;
 	uint64_t off;
@@ -42,8 +47,10 @@ struct trace_reader {
 	size_t *chunks;			/* indices into secs of the event chunks, in file order */
 	size_t nr_chunks;
 	size_t next_chunk;		/* the chunk to load next */
-	struct trace_event *ev;
-	uint32_t cap_ev, nr_ev, pos;
+	size_t cur_chunk;		/* the chunk being decoded (valid while fst_chunk_left(dec)) */
+	struct fst_chunk_dec dec;	/* decodes the current chunk, a batch at a time */
+	struct trace_event *ev;		/* the current batch: FST_BATCH events */
+	uint32_t nr_ev, pos;
 	bool from_index;
 	int snap_loaded;
 	bool have_snap[TRACE_SNAP_MAX];
@@ -54,8 +61,8 @@ struct trace_reader {
 	struct trace_stack *stacks;
 	size_t nr_stacks;
 	struct trace_read_status st;
-	uint8_t *sbuf, *rbuf;
-	size_t sbuf_cap, rbuf_cap;
+	struct secbuf meta;		/* header, snapshots, losses, stacks, index */
+	struct secbuf chunk;		/* event chunks: stays valid while the chunk is decoded */
 	ZSTD_DCtx *zd;
 };
 
@@ -131,17 +138,19 @@ static uint64_t raw_limit(uint32_t type)
 	return type == FST_SEC_CHUNK ? FST_MAX_CHUNK_RAW : FST_MAX_SECTION_RAW;
 }
 
+/* Room for n bytes and FST_DECODE_PAD more, which the chunk decoder may read (zeroed). */
 static bool grow_buf(uint8_t **buf, size_t *cap, uint64_t n)
 {
 	uint8_t *p;
 
-	if (n <= *cap)
-		return true;
-	p = realloc(*buf, n);
-	if (!p)
-		return false;
-	*buf = p;
-	*cap = n;
+	if (n + FST_DECODE_PAD > *cap) {
+		p = realloc(*buf, n + FST_DECODE_PAD);
+		if (!p)
+			return false;
+		*buf = p;
+		*cap = n + FST_DECODE_PAD;
+	}
+	memset(*buf + n, 0, FST_DECODE_PAD);
 	return true;
 }
 
@@ -149,7 +158,8 @@ static bool grow_buf(uint8_t **buf, size_t *cap, uint64_t n)
  * Reads, checks and decompresses the section at off, which must be of type want.
  * On success *out covers the raw payload (valid until the next load).
  */
-static int load_section(struct trace_reader *r, uint64_t off, uint32_t want, struct ibuf *out)
+static int load_section_into(struct trace_reader *r, uint64_t off, uint32_t want, struct ibuf *out,
+			     struct secbuf *sb)
 {
 	uint8_t hb[FST_SECTION_HDR_LEN];
 	struct sec_hdr h;
@@ -176,37 +186,43 @@ static int load_section(struct trace_reader *r, uint64_t off, uint32_t want, str
 		problem(r, off, "section length %llu beyond the reader's limit", (unsigned long long)h.raw);
 		return FS_ERRNO__TOO_LARGE;
 	}
-	if (!grow_buf(&r->sbuf, &r->sbuf_cap, h.stored ? h.stored : 1))
+	if (!grow_buf(&sb->stored, &sb->stored_cap, h.stored))
 		return -ENOMEM;
-	err = pread_all(r, r->sbuf, h.stored, off + FST_SECTION_HDR_LEN);
+	err = pread_all(r, sb->stored, h.stored, off + FST_SECTION_HDR_LEN);
 	if (err)
 		return err;
-	if (crc(r->sbuf, h.stored) != h.pcrc) {
+	if (crc(sb->stored, h.stored) != h.pcrc) {
 		problem(r, off, "section checksum mismatch");
 		return FS_ERRNO__CHECKSUM;
 	}
 	if (h.flags & FST_SECTION_F_ZSTD) {
-		unsigned long long fcs = ZSTD_getFrameContentSize(r->sbuf, h.stored);
+		unsigned long long fcs = ZSTD_getFrameContentSize(sb->stored, h.stored);
 		size_t z;
 
 		if (fcs != h.raw) {
 			problem(r, off, "compressed size does not match the section header");
 			return FS_ERRNO__DECOMPRESS;
 		}
-		if (!grow_buf(&r->rbuf, &r->rbuf_cap, h.raw ? h.raw : 1))
+		if (!grow_buf(&sb->raw, &sb->raw_cap, h.raw))
 			return -ENOMEM;
-		z = ZSTD_decompressDCtx(r->zd, r->rbuf, h.raw, r->sbuf, h.stored);
+		z = ZSTD_decompressDCtx(r->zd, sb->raw, h.raw, sb->stored, h.stored);
 		if (ZSTD_isError(z) || z != h.raw) {
 			problem(r, off, "zstd: %s", ZSTD_isError(z) ? ZSTD_getErrorName(z) : "short output");
 			return FS_ERRNO__DECOMPRESS;
 		}
-		out->p = r->rbuf;
+		out->p = sb->raw;
 	} else {
-		out->p = r->sbuf;
+		out->p = sb->stored;
 	}
 	out->end = out->p + h.raw;
 	out->bad = false;
 	return 0;
+}
+
+/* Any section but an event chunk: into r->meta, valid until the next such load. */
+static int load_section(struct trace_reader *r, uint64_t off, uint32_t want, struct ibuf *out)
+{
+	return load_section_into(r, off, want, out, &r->meta);
 }
 
 static int add_sec(struct trace_reader *r, uint32_t type, uint64_t off)
@@ -427,7 +443,8 @@ struct trace_reader *trace_reader_open(const char *path, int *errp, char *errbuf
 	r->fd = -1;
 	r->path = strdup(path);
 	r->zd = ZSTD_createDCtx();
-	if (!r->path || !r->zd) {
+	r->ev = aligned_alloc(64, FST_BATCH * sizeof(*r->ev));
+	if (!r->path || !r->zd || !r->ev) {
 		if (!r->path)
 			r->path = NULL;
 		*errp = -ENOMEM;
@@ -541,8 +558,10 @@ void trace_reader_close(struct trace_reader *r)
 	free(r->secs);
 	free(r->chunks);
 	free(r->ev);
-	free(r->sbuf);
-	free(r->rbuf);
+	free(r->meta.stored);
+	free(r->meta.raw);
+	free(r->chunk.stored);
+	free(r->chunk.raw);
 	ZSTD_freeDCtx(r->zd);
 	free(r->path);
 	free(r);
@@ -661,50 +680,81 @@ uint64_t trace_reader_nr_events(struct trace_reader *r)
 	return known + known / nknown * (r->nr_chunks - nknown);
 }
 
-/* Loads chunk i into r->ev; on failure counts it as corrupt. */
+/* Counts the current chunk as corrupt after its decoder failed with err. */
+static int chunk_failed(struct trace_reader *r, size_t i, int err)
+{
+	problem(r, r->secs[r->chunks[i]].off, "event chunk does not decode: %s", fragscope_strerror(err));
+	r->nr_ev = r->pos = 0;
+	r->dec.next = r->dec.n;
+	if (err != -ENOMEM)
+		r->st.corrupt_chunks++;
+	return err;
+}
+
+/* Loads chunk i and starts decoding it (no event decoded yet); on failure counts it as corrupt. */
 static int load_chunk(struct trace_reader *r, size_t i)
 {
 	struct sec *s = &r->secs[r->chunks[i]];
 	struct ibuf b;
-	uint64_t first_seq;
 	int err;
 
 	r->nr_ev = r->pos = 0;
-	err = load_section(r, s->off, FST_SEC_CHUNK, &b);
-	if (!err) {
-		err = fst_decode_chunk(&b, &r->ev, &r->cap_ev, &r->nr_ev, &first_seq);
-		if (err)
-			problem(r, s->off, "event chunk does not decode: %s", fragscope_strerror(err));
-	}
+	r->dec.n = r->dec.next = 0;
+	r->cur_chunk = i;
+	err = load_section_into(r, s->off, FST_SEC_CHUNK, &b, &r->chunk);
 	if (err) {
-		r->nr_ev = 0;
 		if (err != -ENOMEM)
 			r->st.corrupt_chunks++;
 		return err;
 	}
+	err = fst_chunk_begin(&r->dec, &b);
+	if (err)
+		return chunk_failed(r, i, err);
 	if (r->from_index && s->first_seq != META_UNKNOWN &&
-	    (s->first_seq != first_seq || s->nr != r->nr_ev)) {
+	    (s->first_seq != r->dec.first_seq || s->nr != r->dec.n)) {
 		problem(r, s->off, "event chunk disagrees with the index");
 		r->st.corrupt_chunks++;
-		r->nr_ev = 0;
+		r->dec.n = 0;
 		return FS_ERRNO__CORRUPT;
 	}
-	s->first_seq = first_seq;
-	s->nr = r->nr_ev;
-	s->first_ts = r->nr_ev ? r->ev[0].ts_ns : 0;
+	s->first_seq = r->dec.first_seq;
+	s->nr = r->dec.n;
+	s->first_ts = r->dec.first_ts;
 	return 0;
+}
+
+/* Decodes the next batch of the current chunk, or of the chunks after it: 1 = r->ev holds
+ * events, 0 = end of stream, < 0 = error (the next call goes on with the following chunk). */
+static int refill(struct trace_reader *r)
+{
+	for (;;) {
+		if (fst_chunk_left(&r->dec)) {
+			int got = fst_chunk_decode(&r->dec, r->ev, FST_BATCH);
+
+			if (got < 0)
+				return chunk_failed(r, r->cur_chunk, got);
+			r->nr_ev = (uint32_t)got;
+			r->pos = 0;
+			return 1;
+		}
+		if (r->next_chunk >= r->nr_chunks)
+			return 0;
+		{
+			int err = load_chunk(r, r->next_chunk++);
+
+			if (err)
+				return err;
+		}
+	}
 }
 
 int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev)
 {
-	while (r->pos >= r->nr_ev) {
-		int err;
+	if (__builtin_expect(r->pos >= r->nr_ev, 0)) {
+		int ret = refill(r);
 
-		if (r->next_chunk >= r->nr_chunks)
-			return 0;
-		err = load_chunk(r, r->next_chunk++);
-		if (err)
-			return err;	/* the next call goes on with the following chunk */
+		if (ret <= 0)
+			return ret;
 	}
 	*ev = &r->ev[r->pos++];
 	return 1;
@@ -742,12 +792,28 @@ int trace_reader_seek(struct trace_reader *r, uint64_t seq)
 			}
 		}
 		r->next_chunk = i + 1;
+		/* decode up to the batch that holds seq */
+		while (fst_chunk_left(&r->dec) && s->first_seq + r->dec.next + FST_BATCH <= seq) {
+			int got = fst_chunk_decode(&r->dec, r->ev, FST_BATCH);
+
+			if (got < 0)
+				return chunk_failed(r, i, got);
+		}
+		if (fst_chunk_left(&r->dec)) {
+			int got = fst_chunk_decode(&r->dec, r->ev, FST_BATCH);
+
+			if (got < 0)
+				return chunk_failed(r, i, got);
+			r->nr_ev = (uint32_t)got;
+		}
+		r->pos = 0;
 		while (r->pos < r->nr_ev && r->ev[r->pos].seq < seq)
 			r->pos++;
 		return 0;
 	}
 	r->next_chunk = r->nr_chunks;
 	r->nr_ev = r->pos = 0;
+	r->dec.n = r->dec.next = 0;
 	return 0;
 }
 

@@ -812,6 +812,190 @@ static void test_decoders_on_mutated_payloads(void **state)
 	}
 }
 
+/* Encodes n events (wild or not) into a chunk payload with FST_DECODE_PAD zero bytes after it. */
+static uint8_t *encode_padded(struct trace_event *ev, uint32_t n, int wild, size_t *len)
+{
+	struct obuf b = { 0 };
+	uint64_t ts = 1000;
+	uint8_t *p;
+
+	for (uint32_t i = 0; i < n; i++) {
+		gen_event(&ev[i], &ts, wild);
+		ev[i].seq = 77 + i;
+	}
+	assert_int_equal(fst_encode_chunk(&b, ev, n, 77), 0);
+	p = calloc(1, b.len + FST_DECODE_PAD);
+	memcpy(p, b.p, b.len);
+	*len = b.len;
+	obuf_release(&b);
+	return p;
+}
+
+/* The batch decoder returns every event of a chunk, whatever batch sizes it is asked for. */
+static void test_chunk_batches(void **state)
+{
+	const uint32_t n = 3 * FST_BATCH + 17;
+	struct trace_event *ev = calloc(n, sizeof(*ev)), out[FST_BATCH];
+	static const uint32_t sizes[] = { 1, 7, 8, 9, FST_BATCH - 1, FST_BATCH, 100000 };
+
+	rng_state = 42;
+	for (int wild = 0; wild < 2; wild++) {
+		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			struct fst_chunk_dec d;
+			size_t len;
+			uint8_t *p = encode_padded(ev, n, wild, &len);
+			struct ibuf b = { p, p + len, false };
+			uint32_t got = 0;
+			int k;
+
+			assert_int_equal(fst_chunk_begin(&d, &b), 0);
+			assert_int_equal(d.n, n);
+			while ((k = fst_chunk_decode(&d, out, sizes[z])) > 0) {
+				assert_true((uint32_t)k <= sizes[z] && k <= FST_BATCH);
+				for (int i = 0; i < k; i++)
+					if (!trace_event_equal(&out[i], &ev[got + i]) || out[i].seq != ev[got + i].seq)
+						fail_msg("wild %d batch %u: event %u read back wrong", wild, sizes[z], got + i);
+				got += (uint32_t)k;
+			}
+			assert_int_equal(k, 0);
+			assert_int_equal(got, n);
+			free(p);
+		}
+	}
+	free(ev);
+}
+
+/* A column whose last value runs past the column's end: the batches before it decode, the
+ * one holding it fails, and nothing is returned after that. Then the same through the reader:
+ * a one-line problem naming the file, the chunk counted corrupt, the next chunk read. */
+static void test_chunk_column_ends_early(void **state)
+{
+	const uint32_t n = 3 * FST_BATCH + 17;
+	struct trace_event *ev = calloc(n, sizeof(*ev)), out[FST_BATCH];
+
+	rng_state = 7;
+	for (int col = 0; col < FST_NR_COLS; col++) {
+		struct fst_chunk_dec d;
+		size_t len;
+		uint8_t *p = encode_padded(ev, n, col == 7, &len);
+		struct ibuf b = { p, p + len, false };
+		uint32_t got = 0;
+		int k, err;
+
+		assert_int_equal(fst_chunk_begin(&d, &b), 0);
+		if (d.col[col].p == d.col[col].end)
+			fail_msg("column %d is empty", col);
+		/* the column's last byte gets the continuation bit: its last value runs past the end
+		 * (for SMALL, a byte value, make the column look one value short instead) */
+		if (col == 5)
+			d.col[col].end--;
+		else
+			((uint8_t *)d.col[col].end)[-1] |= 0x80;
+		while ((k = fst_chunk_decode(&d, out, FST_BATCH)) > 0) {
+			for (int i = 0; i < k; i++)
+				assert_true(trace_event_equal(&out[i], &ev[got + i]));
+			got += (uint32_t)k;
+		}
+		err = k;
+		assert_int_equal(err, FS_ERRNO__CORRUPT);
+		assert_true(got < n);
+		assert_int_equal(fst_chunk_decode(&d, out, FST_BATCH), 0);	/* nothing more */
+		assert_int_equal(fst_chunk_left(&d), 0);
+		free(p);
+	}
+	free(ev);
+}
+
+/* Finds the first CHUNK section of an uncompressed file in p[0..n): its offset, or 0. */
+static size_t first_chunk(const uint8_t *p, size_t n)
+{
+	size_t off = FST_FILE_HEADER_LEN;
+
+	while (off + FST_SECTION_HDR_LEN <= n) {
+		uint16_t type = (uint16_t)(p[off + 4] | p[off + 5] << 8);
+		uint64_t stored;
+
+		memcpy(&stored, p + off + 8, 8);
+		if (type == FST_SEC_CHUNK)
+			return off;
+		off += FST_SECTION_HDR_LEN + stored;
+	}
+	return 0;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_reader_chunk_ends_early(void **state)
+{
+	struct trace_writer_opts o = { .sz = sizeof(o), .no_compress = true, .chunk_events = 1000 };
+	char path[300];
+	struct trace_header h;
+	struct trace_writer *w;
+	struct trace_reader *r;
+	struct trace_event e;
+	struct fst_chunk_dec d;
+	uint64_t ts = 5000, read = 0, errors = 0, first_bad = UINT64_MAX, last_seq = 0;
+	uint8_t *p;
+	size_t n, off;
+	struct ibuf b;
+	int err, got;
+
+	rng_state = 99;
+	snprintf(path, sizeof(path), "%s/early-%d.fst", tmpdir(), (int)getpid());
+	gen_header(&h);
+	w = trace_writer_open(path, &o, &err);
+	assert_non_null(w);
+	assert_int_equal(trace_writer_header(w, &h), 0);
+	for (int i = 0; i < 2000; i++) {
+		gen_event(&e, &ts, 0);
+		assert_int_equal(trace_writer_event(w, &e), 0);
+	}
+	assert_int_equal(trace_writer_close(w), 0);
+	trace_header_release(&h);
+
+	/* the first chunk's PFN column: its last value made to run past the column's end, the
+	 * checksums recomputed (a writer bug, not damage on disk) */
+	p = slurp(path, &n);
+	off = first_chunk(p, n);
+	assert_true(off > 0);
+	b.p = p + off + FST_SECTION_HDR_LEN;
+	b.end = b.p + (p[off + 8] | p[off + 9] << 8 | p[off + 10] << 16);
+	b.bad = false;
+	assert_int_equal(fst_chunk_begin(&d, &b), 0);
+	((uint8_t *)d.col[4].end)[-1] |= 0x80;
+	put_le32(p + off + 24, (uint32_t)crc32(0, p + off + FST_SECTION_HDR_LEN, (uInt)(b.end - (p + off + FST_SECTION_HDR_LEN))));
+	put_le32(p + off + 28, (uint32_t)crc32(0, p + off, 28));
+	spit(path, p, n);
+	free(p);
+
+	r = trace_reader_open(path, &err, NULL, 0);
+	assert_non_null(r);
+	while ((got = trace_reader_next(r, &e)) != 0) {
+		if (got < 0) {
+			errors++;
+			first_bad = last_seq + 1;
+			continue;
+		}
+		last_seq = e.seq;
+		read++;
+	}
+	assert_int_equal(errors, 1);
+	assert_int_equal(trace_reader_status(r)->corrupt_chunks, 1);
+	assert_non_null(strstr(trace_reader_status(r)->first_problem, path));
+	assert_non_null(strstr(trace_reader_status(r)->first_problem, "event chunk does not decode"));
+	assert_null(strchr(trace_reader_status(r)->first_problem, '\n'));
+	/* the batches of the first chunk before the bad value, then all of the second chunk */
+	assert_true(first_bad < 1000 && first_bad % FST_BATCH == 0);
+	assert_int_equal(read, first_bad + 1000);
+	assert_int_equal(last_seq, 1999);
+	trace_reader_close(r);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -823,6 +1007,9 @@ int main(void)
 		cmocka_unit_test(test_truncation_every_point),
 		cmocka_unit_test(test_random_byte_flips),
 		cmocka_unit_test(test_decoders_on_mutated_payloads),
+		cmocka_unit_test(test_chunk_batches),
+		cmocka_unit_test(test_chunk_column_ends_early),
+		cmocka_unit_test(test_reader_chunk_ends_early),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
