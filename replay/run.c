@@ -17,7 +17,8 @@ int replay_run_reader(struct trace_reader *rd, const struct replay_opts *opts, s
 	const struct trace_snapshot *end = trace_reader_snapshot(rd, TRACE_SNAP_END);
 	const struct trace_event *ev;
 	struct replay *r;
-	int err;
+	bool stop = false;
+	int err, n;
 
 	struct replay_opts o = *opts;
 
@@ -27,10 +28,18 @@ int replay_run_reader(struct trace_reader *rd, const struct replay_opts *opts, s
 	if (!r)
 		return err;
 	err = trace_reader_seek(rd, 0);
-	while (!err && (err = trace_reader_next_ref(rd, &ev)) > 0) {
-		if (opts->stop_at && ev->seq >= opts->stop_at + REPLAY_WINDOW)
+	while (!err && !stop && (n = trace_reader_next_batch(rd, &ev)) != 0) {
+		if (n < 0) {
+			err = n;
 			break;
-		err = replay_feed(r, ev);
+		}
+		for (int i = 0; i < n && !err; i++) {
+			if (opts->stop_at && ev[i].seq >= opts->stop_at + REPLAY_WINDOW) {
+				stop = true;
+				break;
+			}
+			err = replay_feed(r, &ev[i]);
+		}
 	}
 	if (err < 0) {
 		const struct trace_read_status *st = trace_reader_status(rd);

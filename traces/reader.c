@@ -760,6 +760,22 @@ int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev)
 	return 1;
 }
 
+int trace_reader_next_batch(struct trace_reader *r, const struct trace_event **evs)
+{
+	uint32_t n;
+
+	if (r->pos >= r->nr_ev) {
+		int ret = refill(r);
+
+		if (ret <= 0)
+			return ret;
+	}
+	n = r->nr_ev - r->pos;
+	*evs = &r->ev[r->pos];
+	r->pos = r->nr_ev;
+	return (int)n;
+}
+
 int trace_reader_next(struct trace_reader *r, struct trace_event *ev)
 {
 	const struct trace_event *e = NULL;

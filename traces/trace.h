@@ -297,6 +297,10 @@ int trace_reader_next(struct trace_reader *r, struct trace_event *ev);
 /* As trace_reader_next(), without the copy: *ev points into the reader's decoded chunk and stays
  * valid until the next call of trace_reader_next*() or trace_reader_seek(). */
 int trace_reader_next_ref(struct trace_reader *r, const struct trace_event **ev);
+/* The next run of events without copies: *evs points at n >= 1 consecutive events in the
+ * reader's buffer, valid until the next call of trace_reader_next*() or trace_reader_seek().
+ * Returns n, 0 at the end of the stream, < 0 on error (as trace_reader_next()). */
+int trace_reader_next_batch(struct trace_reader *r, const struct trace_event **evs);
 /* Positions so that the next event returned has seq == seq (or the first after it). */
 int trace_reader_seek(struct trace_reader *r, uint64_t seq);
 const struct trace_read_status *trace_reader_status(const struct trace_reader *r);

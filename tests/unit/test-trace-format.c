@@ -996,6 +996,53 @@ static void test_reader_chunk_ends_early(void **state)
 	unlink(path);
 }
 
+/* trace_reader_next_batch() returns the stream trace_reader_next() does, in runs of at most a
+ * batch, and after a seek the run starts at the event asked for. */
+static void test_reader_next_batch(void **state)
+{
+	struct trace_writer_opts o = { .sz = sizeof(o), .chunk_events = 1000 };
+	const struct trace_event *evs;
+	struct trace_event *ev = calloc(3000, sizeof(*ev));
+	struct trace_header h;
+	struct trace_writer *w;
+	struct trace_reader *r;
+	char path[300];
+	uint64_t ts = 5000, seen = 0;
+	int err, n;
+
+	rng_state = 5;
+	snprintf(path, sizeof(path), "%s/batch-%d.fst", tmpdir(), (int)getpid());
+	gen_header(&h);
+	w = trace_writer_open(path, &o, &err);
+	assert_non_null(w);
+	assert_int_equal(trace_writer_header(w, &h), 0);
+	for (int i = 0; i < 3000; i++) {
+		gen_event(&ev[i], &ts, 0);
+		ev[i].seq = (uint64_t)i;
+		assert_int_equal(trace_writer_event(w, &ev[i]), 0);
+	}
+	assert_int_equal(trace_writer_close(w), 0);
+	trace_header_release(&h);
+	r = trace_reader_open(path, &err, NULL, 0);
+	assert_non_null(r);
+	while ((n = trace_reader_next_batch(r, &evs)) > 0) {
+		assert_true(n <= FST_BATCH);
+		for (int i = 0; i < n; i++) {
+			assert_int_equal(evs[i].seq, seen);
+			assert_true(trace_event_equal(&evs[i], &ev[seen]));
+			seen++;
+		}
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(seen, 3000);
+	assert_int_equal(trace_reader_seek(r, 1777), 0);
+	assert_true(trace_reader_next_batch(r, &evs) > 0);
+	assert_int_equal(evs[0].seq, 1777);
+	trace_reader_close(r);
+	unlink(path);
+	free(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1010,6 +1057,7 @@ int main(void)
 		cmocka_unit_test(test_chunk_batches),
 		cmocka_unit_test(test_chunk_column_ends_early),
 		cmocka_unit_test(test_reader_chunk_ends_early),
+		cmocka_unit_test(test_reader_next_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
