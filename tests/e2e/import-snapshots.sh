@@ -125,7 +125,7 @@ assert abs(a["decision_agreement"] - b["decision_agreement"]) <= 0.001, "decisio
 assert abs(a["placement_agreement"] - b["placement_agreement"]) <= 0.002, "placement differs"
 assert b["decision_agreement"] >= 0.99, b
 PY
-# ... and each snapshot is placed where record's markers put it: the 64 events after each cut
+# ... and each snapshot is placed where record's markers put it: the (up to) 64 events after each cut
 # are the same kernel events in both (cpu, tracepoint, pfn, order)
 python3 - "$FRAGSCOPE" "$TMP/rec.fst" "$TMP/both.fst" <<'PY' || fail "import placed a snapshot elsewhere than record did"
 import json, subprocess, sys
@@ -154,7 +154,8 @@ def windows(f, n=64):
 for name, x, y in zip(("start", "end"), windows(rec), windows(imp)):
     common = sum(min(x.count(t), y.count(t)) for t in set(x))
     print("%s cut: %d of %d events after it are the same in both" % (name, common, len(x)))
-    assert len(x) == 64 and common >= 0.8 * len(x), name
+    # record stops soon after its end cut: as few as 21 events follow it on a quiet machine
+    assert len(x) >= 16 and common >= 0.8 * len(x), name
 PY
 
 # refusals: each names the file and what is wrong, exit 1, OUT not written
