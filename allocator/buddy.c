@@ -417,6 +417,15 @@ static inline int order_to_pindex(const struct buddy_model *m, int mt, unsigned 
 	return (int)(BUDDY_MT_PCPTYPES * order) + mt;
 }
 
+/* The pcp list of (order, mt) with mt folded as free_frozen_pages() does (HIGHATOMIC, CMA:
+ * MOVABLE), or -1 when there is none (no pcp for the order, mt out of range). */
+static inline int pcp_pindex(const struct buddy_model *m, unsigned order, int mt)
+{
+	if (order >= m->nr_orders || !pcp_allowed_order(m, order) || mt < 0 || mt >= BUDDY_MT_NR)
+		return -1;
+	return order_to_pindex(m, mt >= BUDDY_MT_PCPTYPES ? BUDDY_MT_MOVABLE : mt, order);
+}
+
 static inline unsigned pindex_to_order(const struct buddy_model *m, unsigned pindex)
 {
 	if (pindex >= m->nr_low_pcp_lists)
@@ -2586,8 +2595,8 @@ int buddy_pcp_add(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned or
 	struct bzone *z = zone_of(m, pfn, &i);
 
 	/* the usual case: an allocated block of exactly this order, a pcp list that exists */
-	if (__builtin_expect(z && cpu < m->nr_cpus && list_mt >= 0 && list_mt < BUDDY_MT_NR && order < m->nr_orders &&
-			     pcp_allowed_order(m, order) && PG(z, i)->state == PS_ALLOC && PG(z, i)->order == order &&
+	if (__builtin_expect(z && cpu < m->nr_cpus && pcp_pindex(m, order, list_mt) >= 0 &&
+			     PG(z, i)->state == PS_ALLOC && PG(z, i)->order == order &&
 			     !(i & ((1u << order) - 1)) && (uint64_t)i + (1u << order) <= z->n, 1)) {
 		if (cached_mt < 0)
 			cached_mt = list_mt;
@@ -2607,8 +2616,7 @@ static int pcp_add_checked(struct buddy_model *m, unsigned cpu, uint64_t pfn, un
 
 	if (!z)
 		return FS_ERRNO__CONTRADICTION;
-	if (cpu >= m->nr_cpus || check_mt(m, list_mt, false) || order >= m->nr_orders ||
-	    !pcp_allowed_order(m, order)) {
+	if (cpu >= m->nr_cpus || pcp_pindex(m, order, list_mt) < 0) {
 		buddy_set_err(m, "pcp add of pfn %#llx order %u cpu %u: no such pcp list", (unsigned long long)pfn,
 			      order, cpu);
 		return -EINVAL;
@@ -2685,11 +2693,9 @@ bool buddy_pcp_take_head(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsi
 	const struct bpage *pg;
 	int want;
 
-	if (!z || cpu >= m->nr_cpus || order >= m->nr_orders || owner_mt < 0 || owner_mt >= BUDDY_MT_NR ||
-	    !pcp_allowed_order(m, order))
+	if (!z || cpu >= m->nr_cpus || (want = pcp_pindex(m, order, owner_mt)) < 0)
 		return false;
 	pg = PG(z, i);
-	want = order_to_pindex(m, owner_mt >= BUDDY_MT_PCPTYPES ? BUDDY_MT_MOVABLE : owner_mt, order);
 	if (pg->state != PS_PCP || pg->order != order || pg->cpu != cpu ||
 	    order_to_pindex(m, pg->mt, order) != want || z->pcp[cpu].lists[want].head != i)
 		return false;
@@ -2990,9 +2996,11 @@ int buddy_resync_pcp(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsigned
 
 	if (!z)
 		return -EINVAL;
-	if (cpu >= m->nr_cpus || order >= m->nr_orders || !pcp_allowed_order(m, order) ||
-	    check_mt(m, list_mt, false))
+	if (cpu >= m->nr_cpus || pcp_pindex(m, order, list_mt) < 0) {
+		buddy_set_err(m, "pcp resync of pfn %#llx order %u cpu %u: no such pcp list", (unsigned long long)pfn,
+			      order, cpu);
 		return -EINVAL;
+	}
 	err = resync_allocated(m, z, i, order, MT_UNKNOWN, NULL);
 	if (err)
 		return err;
@@ -3764,11 +3772,7 @@ uint64_t buddy_free_list_next(const struct buddy_model *m, uint64_t pfn)
 
 int buddy_pcp_pindex(const struct buddy_model *m, unsigned order, int mt)
 {
-	if (order >= m->nr_orders || !pcp_allowed_order(m, order) || mt < 0 || mt >= BUDDY_MT_NR)
-		return -1;
-	if (mt >= BUDDY_MT_PCPTYPES)
-		mt = BUDDY_MT_MOVABLE;
-	return order_to_pindex(m, mt, order);
+	return pcp_pindex(m, order, mt);
 }
 
 uint64_t buddy_pcp_list_first(const struct buddy_model *m, int zone, unsigned cpu, unsigned pindex)

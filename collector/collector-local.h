@@ -6,6 +6,7 @@
 #include "collector/collector.h"
 
 #include <linux/types.h>
+#include <time.h>
 
 #include "collector/record.bpf.h"
 
@@ -90,7 +91,7 @@ struct collector {
 	bool pgfree_done;		/* ... and the end cut */
 	/* FRAGSCOPE_RECORD_TEST_GAP_MS (for the loss test): the mm_page_free programs are
 	 * detached for that long, 100 ms into the capture, so that frees are not delivered */
-	uint64_t test_gap_ms, test_gap_at;
+	uint64_t test_gap_ms, test_gap_at;	/* test_gap_at: CLOCK_MONOTONIC ns */
 	bool test_gap_done;
 	struct collector_stats st;
 	struct collector_snapinfo snaps[TRACE_SNAP_MAX];
@@ -113,6 +114,15 @@ int collector_run_prog(struct collector *c, int prog_fd, int cpu, const uint64_t
 		       long *retval);
 /* The walkers' output buffer (mmapped). */
 const volatile uint64_t *collector_snap_buf(struct collector *c);
+
+/* CLOCK_MONOTONIC in ns: the clock of the BPF records' timestamps */
+static inline uint64_t collector_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* collector/snapshot.c */
 int collector_take_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which);

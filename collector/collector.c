@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -584,11 +583,8 @@ int collector_start(struct collector *c, struct trace_writer *w)
 	}
 	c->attached = true;
 	if (getenv("FRAGSCOPE_RECORD_TEST_GAP_MS")) {
-		struct timespec ts;
-
 		c->test_gap_ms = strtoull(getenv("FRAGSCOPE_RECORD_TEST_GAP_MS"), NULL, 10);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		c->test_gap_at = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 100;
+		c->test_gap_at = collector_now_ns() + 100000000ull;
 	}
 	return pgfree_cut(c, 0);
 }
@@ -599,10 +595,8 @@ static int test_gap(struct collector *c)
 	struct record_bpf *s = c->skel;
 	struct bpf_link **links[] = { &s->links.mark_page_free, &s->links.on_page_free, &s->links.rescue_page_free };
 	struct bpf_program *progs[] = { s->progs.mark_page_free, s->progs.on_page_free, s->progs.rescue_page_free };
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < c->test_gap_at)
+	if (collector_now_ns() < c->test_gap_at)
 		return 0;
 	c->test_gap_done = true;
 	for (size_t i = 0; i < 3; i++) {

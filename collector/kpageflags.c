@@ -13,21 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
 
 #define KPF_BUDDY 10
 #define KPF_CHUNK (1u << 18)	/* pfns per read */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct fb_vec {
 	struct trace_free_block *v;
@@ -79,7 +70,7 @@ int collector_kpageflags_snapshot(struct collector *c, const struct collector_zo
 				  uint32_t nr_orders, struct trace_snapshot *s, char *summary, size_t summary_len)
 {
 	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	uint64_t *buf = NULL, t0 = now_ns(), agree = 0, lists = 0, absdiff = 0;
+	uint64_t *buf = NULL, t0 = collector_now_ns(), agree = 0, lists = 0, absdiff = 0;
 	struct fb_vec fb = {};
 	struct pti pti = {};
 	int err = 0;
@@ -132,7 +123,7 @@ int collector_kpageflags_snapshot(struct collector *c, const struct collector_zo
 	}
 	s->method = TRACE_SNAP_KPAGEFLAGS;
 	s->flags = TRACE_SNAPF_FREE_BLOCKS;
-	s->duration_ns = now_ns() - t0;
+	s->duration_ns = collector_now_ns() - t0;
 	s->nr_free_blocks = fb.n;
 	s->free_blocks = fb.v;
 

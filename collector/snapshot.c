@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -26,14 +25,6 @@
 #define WALK_RETRIES 3
 
 static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si, enum trace_snapshot_which which);
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 struct vec {
 	void *p;
@@ -324,7 +315,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 		pr_err("cannot read '/proc/pagetypeinfo': %s", strerror(-err));
 		goto out;
 	}
-	t0 = now_ns();
+	t0 = collector_now_ns();
 	err = emit_marker(c, si->begin_id);
 	if (err) {
 		pr_err("cannot write the snapshot marker: %s", strerror(-err));
@@ -372,7 +363,7 @@ static int take_bpf_snapshot(struct collector *c, struct collector_snapinfo *si,
 	err = emit_marker(c, si->end_id);
 	if (err)
 		goto out;
-	s->duration_ns = now_ns() - t0;
+	s->duration_ns = collector_now_ns() - t0;
 	collector_pti_read(&after);
 
 	/* cross-check with pagetypeinfo: a list matches if it equals the count read before or after */
@@ -480,8 +471,8 @@ int collector_snapshot(struct collector *c, enum trace_snapshot_which which)
 	if (err)
 		return err;
 	/* drain up to the end marker so the cut is known */
-	deadline = now_ns() + 5000000000ull;
-	while (!si->end_seen && now_ns() < deadline) {
+	deadline = collector_now_ns() + 5000000000ull;
+	while (!si->end_seen && collector_now_ns() < deadline) {
 		int n = collector_poll(c);
 
 		if (n < 0)

@@ -228,7 +228,6 @@ struct replay {
 	const struct trace_event *cur;	/* event being applied (for logs) */
 	uint64_t last_seq, last_ts;
 	bool has_losses;
-	bool no_why;			/* the resync being logged comes from no model error */
 	uint64_t snap_end_ts;		/* events before this may race with the start snapshot's walk */
 	char errbuf[256];
 };
@@ -258,29 +257,31 @@ static void logf_entry(struct replay *r, int cause, uint64_t pfn, int order, con
 	va_end(ap);
 }
 
-static void resync(struct replay *r, enum replay_cause c, uint64_t pfn, int order, const char *what)
+/* Counts a resync of cause c and logs it, with why (the model's error) when there is one. */
+static void resync_why(struct replay *r, enum replay_cause c, uint64_t pfn, int order, const char *what,
+		       const char *why)
 {
 	/* anything the state cannot explain while the unlocked start snapshot was being walked is
 	 * a race with the walk, whatever it looks like */
 	if (r->cur && r->cur->ts_ns <= r->snap_end_ts && c != RC_OUTSIDE)
 		c = RC_SNAPSHOT_RACE;
 	r->res.resyncs[c]++;
-	{
-		const char *why = buddy_last_error(r->m);
+	if (why && *why)
+		logf_entry(r, (int)c, pfn, order, "%s: %s", what, why);
+	else	/* the model raised no error (e.g. a silent pcp take): no empty ": " */
+		logf_entry(r, (int)c, pfn, order, "%s (pfn 0x%" PRIx64 " order %d)", what, pfn, order);
+}
 
-		if (why && *why && !r->no_why)
-			logf_entry(r, (int)c, pfn, order, "%s: %s", what, why);
-		else	/* the model raised no error (e.g. a silent pcp take): no empty ": " */
-			logf_entry(r, (int)c, pfn, order, "%s (pfn 0x%" PRIx64 " order %d)", what, pfn, order);
-	}
+/* A resync after a model operation failed: its error says why. */
+static void resync(struct replay *r, enum replay_cause c, uint64_t pfn, int order, const char *what)
+{
+	resync_why(r, c, pfn, order, what, buddy_last_error(r->m));
 }
 
 /* A resync the engine found itself (the model raised no error; its last one is stale). */
 static void resync_engine(struct replay *r, enum replay_cause c, uint64_t pfn, int order, const char *what)
 {
-	r->no_why = true;
-	resync(r, c, pfn, order, what);
-	r->no_why = false;
+	resync_why(r, c, pfn, order, what, NULL);
 }
 
 static int role_of(struct replay *r, int kernel_mt)
@@ -1727,7 +1728,8 @@ static bool free_high_undrained(struct replay *r, const struct cpu_state *cs, co
 	return n && n->ev.kind != TEV_PAGE_PCPU_DRAIN;
 }
 
-/* on a drain: did a commit (the free just before it on this CPU, to the same list) start it? */
+/* 6.1 (no adaptive pcp): on a drain, did a commit (the free just before it on this CPU, to the
+ * same list) start it? */
 static void note_commit_drain(struct replay *r, const struct trace_event *ev)
 {
 	struct cpu_state *cs = cpu_of(r, ev->cpu);
@@ -1735,7 +1737,7 @@ static void note_commit_drain(struct replay *r, const struct trace_event *ev)
 	struct buddy_pcp_stats st;
 	int z;
 
-	if (!cs || r->prof.adaptive_pcp || !cs->pcp_free_seq1 || cs->prev_seq1 != cs->pcp_free_seq1)
+	if (!cs || !cs->pcp_free_seq1 || cs->prev_seq1 != cs->pcp_free_seq1)
 		return;
 	if (buddy_pfn_info(r->m, ev->pfn, &info) || info.state != BUDDY_PFN_PCP_HEAD ||
 	    info.order != cs->pcp_free_order || info.mt != cs->pcp_free_list)
@@ -1744,6 +1746,19 @@ static void note_commit_drain(struct replay *r, const struct trace_event *ev)
 	if (z < 0 || buddy_pcp_stats(r->m, z, ev->cpu, &st) || st.high <= 2 * st.batch)
 		return;
 	cs->ff_zone1 = z + 1;
+}
+
+/* 6.1 (no adaptive pcp): after each kernel page event, this CPU's latest one; rmqueue_pcplist()
+ * halves free_factor, so any allocation forgets a commit's drain */
+static void note_free_factor(struct replay *r, const struct trace_event *ev)
+{
+	struct cpu_state *cs;
+
+	if (ev->kind < TEV_PAGE_ALLOC || ev->kind >= TEV_NR_KERNEL_KINDS || !(cs = cpu_of(r, ev->cpu)))
+		return;
+	cs->prev_seq1 = ev->seq + 1;
+	if (ev->kind == TEV_PAGE_ALLOC || is_take_event(ev))
+		cs->ff_zone1 = 0;
 }
 
 static void on_page_free(struct replay *r, struct slot *sl)
@@ -1804,12 +1819,8 @@ static void on_page_free(struct replay *r, struct slot *sl)
 		return;
 	}
 	if (free_high_undrained(r, cs, ev)) {
-		/* counted here, not through resync(): the model raised no error of its own */
-		enum replay_cause c = ev->ts_ns <= r->snap_end_ts ? RC_SNAPSHOT_RACE : RC_PCP_BYPASS;
-
-		r->res.resyncs[c]++;
-		logf_entry(r, (int)c, ev->pfn, ev->order, "6.1: an order-%u free with free_factor > 0 that no "
-			   "drain follows at once went to the buddy (pcp trylock failed)", ev->order);
+		resync_engine(r, RC_PCP_BYPASS, ev->pfn, ev->order, "6.1: a free with free_factor > 0 that no "
+			      "drain follows at once went to the buddy (pcp trylock failed)");
 		free_direct(r, ev->pfn, ev->order, BUDDY_FPI_NONE);
 		return;
 	}
@@ -2099,7 +2110,8 @@ static int apply(struct replay *r, struct slot *sl)
 			on_free_batched(r, ev);
 			break;
 		case TEV_PAGE_PCPU_DRAIN:
-			note_commit_drain(r, ev);
+			if (!r->prof.adaptive_pcp)
+				note_commit_drain(r, ev);
 			on_drain(r, ev);
 			break;
 		case TEV_COMPACT_ISOLATE_FREE:
@@ -2108,16 +2120,8 @@ static int apply(struct replay *r, struct slot *sl)
 		default:
 			break;
 		}
-		if (ev->kind >= TEV_PAGE_ALLOC && ev->kind < TEV_NR_KERNEL_KINDS) {
-			struct cpu_state *cs = cpu_of(r, ev->cpu);
-
-			if (cs) {
-				cs->prev_seq1 = ev->seq + 1;
-				/* rmqueue_pcplist() halves free_factor: forget it on any allocation */
-				if (ev->kind == TEV_PAGE_ALLOC || is_take_event(ev))
-					cs->ff_zone1 = 0;
-			}
-		}
+		if (!r->prof.adaptive_pcp)
+			note_free_factor(r, ev);
 	}
 	if (r->o.check && r->o.check_every && r->res.events >= r->next_check) {
 		r->next_check += r->o.check_every;
@@ -2266,9 +2270,19 @@ static int kernel_free_order(const struct replay *r, const struct pfnmap *kfree,
  * reached it. Its pcp trylock failed (a free from an interrupt while the pcp lock was held) and
  * the page went straight to the buddy (README, replay: end state). Regions in mask are left out.
  */
+/* Outside mask and the kernel's pcp lists, the order of the kernel's free block holding p; or -1. */
+static int free_in_kernel(const struct replay *r, const struct pfnmap *kfree, const struct pfnmap *kpcp,
+			  const struct pfnmap *mask, uint64_t p)
+{
+	if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(kpcp, p))
+		return -1;
+	return kernel_free_order(r, kfree, p);
+}
+
 static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapshot *s, const struct pfnmap *mask)
 {
 	struct pfnmap kfree = { 0 }, kpcp = { 0 };
+	int o;
 
 	if (!(s->flags & TRACE_SNAPF_PCP) || pfnmap_init(&kfree, s->nr_free_blocks + 1) ||
 	    pfnmap_init(&kpcp, s->nr_pcp_pages + 1))
@@ -2284,12 +2298,7 @@ static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapsh
 			for (unsigned pi = 0; pi < buddy_nr_pcp_lists(r->m); pi++)
 				for (uint64_t p = buddy_pcp_list_first(r->m, (int)z, c, pi); p != BUDDY_PFN_NONE;
 				     p = buddy_pcp_list_next(r->m, p)) {
-					int o;
-
-					if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(&kpcp, p))
-						continue;
-					o = kernel_free_order(r, &kfree, p);
-					if (o < 0)
+					if ((o = free_in_kernel(r, &kfree, &kpcp, mask, p)) < 0)
 						continue;
 					r->res.pcp_free_in_kernel++;
 					pr_debug("end: model pcp page 0x%llx (cpu %u) is free in the kernel's buddy "
@@ -2299,13 +2308,9 @@ static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapsh
 	for (size_t i = 0; i < r->silent.cap; i++) {
 		uint64_t p = r->silent.keys[i];
 		struct buddy_pfn_info bi;
-		int o;
 
-		if (p == UINT64_MAX || pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(&kpcp, p) ||
-		    buddy_pfn_info(r->m, p, &bi) || bi.state != BUDDY_PFN_ALLOCATED)
-			continue;
-		o = kernel_free_order(r, &kfree, p);
-		if (o < 0)
+		if (p == UINT64_MAX || buddy_pfn_info(r->m, p, &bi) || bi.state != BUDDY_PFN_ALLOCATED ||
+		    (o = free_in_kernel(r, &kfree, &kpcp, mask, p)) < 0)
 			continue;
 		r->res.pcp_free_in_kernel++;
 		pr_debug("end: page 0x%llx, dropped from a pcp list as silently allocated, is free in the "

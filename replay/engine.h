@@ -100,11 +100,11 @@ struct replay_result {
 	uint64_t pcp_allocs, pcp_agree;	/* pcp head takes: model's list head = the kernel's page */
 	uint64_t resyncs[RC_NR];
 	uint64_t pcp_other_cpu;		/* pcp pages found on another CPU's list (preemption, drains) */
-	uint64_t pcp_reordered;
+	uint64_t pcp_reordered;		/* pcp takes whose event came after later frees on the CPU */
 	uint64_t zone_growth_frees;	/* frees into memory absent at the start snapshot (lazy init) */
 	uint64_t refill_irq_frees;	/* frees traced inside a pcp refill: an interrupt's, sent to the
 					 * buddy (the pcp lock was held; replay/RESYNCS.md) */
-	uint64_t batched_late;		/* mm_page_free_batched whose mm_page_free had left the lookahead */		/* pcp takes whose event came after later frees on the CPU */
+	uint64_t batched_late;		/* mm_page_free_batched whose mm_page_free had left the lookahead */
 	uint64_t alloc_failures;
 	/* simulate */
 	uint64_t sim_allocs, sim_failed, sim_frees, sim_unmatched_frees, sim_same_pfn;

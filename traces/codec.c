@@ -698,9 +698,9 @@ int fst_decode_stack(struct ibuf *b, struct trace_stack *st)
 
 /* ---- event chunks (FORMAT.md §6) --------------------------------------------------------------- */
 enum { COL_HEAD, COL_MASK, COL_TS, COL_PID, COL_PFN, COL_SMALL, COL_GFP, COL_WIDE, NR_COLS };
+_Static_assert(NR_COLS == FST_NR_COLS, "the batch decoder's columns (trace-local.h)");
 
-#define SLOT_BITS 8
-#define NR_SLOTS (1u << SLOT_BITS)
+#define NR_SLOTS FST_NR_SLOTS
 
 struct slot {
 	uint64_t pfn;
@@ -1023,7 +1023,7 @@ int fst_chunk_decode(struct fst_chunk_dec *d, struct trace_event *ev, uint32_t m
 			i += 8;
 		} else {
 			uint64_t head = uv_pad(&p0, &bad);
-			uint32_t s = (uint32_t)(head >> 5) & (FST_NR_SLOTS - 1);
+			uint32_t s = (uint32_t)(head >> 5) & (NR_SLOTS - 1);
 
 			bad |= (head >> 5) > UINT32_MAX;
 			e->seq = seq++;

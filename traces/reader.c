@@ -808,19 +808,15 @@ int trace_reader_seek(struct trace_reader *r, uint64_t seq)
 			}
 		}
 		r->next_chunk = i + 1;
-		/* decode up to the batch that holds seq */
-		while (fst_chunk_left(&r->dec) && s->first_seq + r->dec.next + FST_BATCH <= seq) {
-			int got = fst_chunk_decode(&r->dec, r->ev, FST_BATCH);
-
-			if (got < 0)
-				return chunk_failed(r, i, got);
-		}
-		if (fst_chunk_left(&r->dec)) {
+		/* decode batches until the one that holds seq */
+		while (fst_chunk_left(&r->dec)) {
 			int got = fst_chunk_decode(&r->dec, r->ev, FST_BATCH);
 
 			if (got < 0)
 				return chunk_failed(r, i, got);
 			r->nr_ev = (uint32_t)got;
+			if (s->first_seq + r->dec.next > seq)
+				break;
 		}
 		r->pos = 0;
 		while (r->pos < r->nr_ev && r->ev[r->pos].seq < seq)

@@ -929,33 +929,47 @@ static void put_le32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* path: a header and n generated events (rng seed), nothing else; the events into out if given */
+static void write_generated(const char *path, const struct trace_writer_opts *o, uint64_t seed, int n,
+			    struct trace_event *out)
+{
+	struct trace_header h;
+	struct trace_writer *w;
+	struct trace_event e;
+	uint64_t ts = 5000;
+	int err;
+
+	rng_state = seed;
+	gen_header(&h);
+	w = trace_writer_open(path, o, &err);
+	assert_non_null(w);
+	assert_int_equal(trace_writer_header(w, &h), 0);
+	for (int i = 0; i < n; i++) {
+		gen_event(&e, &ts, 0);
+		e.seq = (uint64_t)i;
+		if (out)
+			out[i] = e;
+		assert_int_equal(trace_writer_event(w, &e), 0);
+	}
+	assert_int_equal(trace_writer_close(w), 0);
+	trace_header_release(&h);
+}
+
 static void test_reader_chunk_ends_early(void **state)
 {
 	struct trace_writer_opts o = { .sz = sizeof(o), .no_compress = true, .chunk_events = 1000 };
 	char path[300];
-	struct trace_header h;
-	struct trace_writer *w;
 	struct trace_reader *r;
 	struct trace_event e;
 	struct fst_chunk_dec d;
-	uint64_t ts = 5000, read = 0, errors = 0, first_bad = UINT64_MAX, last_seq = 0;
+	uint64_t read = 0, errors = 0, first_bad = UINT64_MAX, last_seq = 0;
 	uint8_t *p;
 	size_t n, off;
 	struct ibuf b;
 	int err, got;
 
-	rng_state = 99;
 	snprintf(path, sizeof(path), "%s/early-%d.fst", tmpdir(), (int)getpid());
-	gen_header(&h);
-	w = trace_writer_open(path, &o, &err);
-	assert_non_null(w);
-	assert_int_equal(trace_writer_header(w, &h), 0);
-	for (int i = 0; i < 2000; i++) {
-		gen_event(&e, &ts, 0);
-		assert_int_equal(trace_writer_event(w, &e), 0);
-	}
-	assert_int_equal(trace_writer_close(w), 0);
-	trace_header_release(&h);
+	write_generated(path, &o, 99, 2000, NULL);
 
 	/* the first chunk's PFN column: its last value made to run past the column's end, the
 	 * checksums recomputed (a writer bug, not damage on disk) */
@@ -1003,26 +1017,13 @@ static void test_reader_next_batch(void **state)
 	struct trace_writer_opts o = { .sz = sizeof(o), .chunk_events = 1000 };
 	const struct trace_event *evs;
 	struct trace_event *ev = calloc(3000, sizeof(*ev));
-	struct trace_header h;
-	struct trace_writer *w;
 	struct trace_reader *r;
 	char path[300];
-	uint64_t ts = 5000, seen = 0;
+	uint64_t seen = 0;
 	int err, n;
 
-	rng_state = 5;
 	snprintf(path, sizeof(path), "%s/batch-%d.fst", tmpdir(), (int)getpid());
-	gen_header(&h);
-	w = trace_writer_open(path, &o, &err);
-	assert_non_null(w);
-	assert_int_equal(trace_writer_header(w, &h), 0);
-	for (int i = 0; i < 3000; i++) {
-		gen_event(&ev[i], &ts, 0);
-		ev[i].seq = (uint64_t)i;
-		assert_int_equal(trace_writer_event(w, &ev[i]), 0);
-	}
-	assert_int_equal(trace_writer_close(w), 0);
-	trace_header_release(&h);
+	write_generated(path, &o, 5, 3000, ev);
 	r = trace_reader_open(path, &err, NULL, 0);
 	assert_non_null(r);
 	while ((n = trace_reader_next_batch(r, &evs)) > 0) {
