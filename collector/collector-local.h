@@ -87,6 +87,11 @@ struct collector {
 	uint64_t *pgfree_cut[2];
 	uint8_t *pgfree_cut_seen[2];
 	uint64_t *pgfree_pages;
+	/* per CPU at each cut: pages freed in time slices no tracepoint reported (low 32 bits of
+	 * track_slices' count) and the last task that freed them */
+	uint32_t *hidden_cut[2];
+	uint32_t *hidden_pid_cut[2];
+	bool slices_on;			/* track_slices is attached */
 	bool pgfree_on;			/* the start cut was taken on every CPU */
 	bool pgfree_done;		/* ... and the end cut */
 	/* FRAGSCOPE_RECORD_TEST_GAP_MS (for the loss test): the mm_page_free programs are

@@ -231,9 +231,12 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	for (int i = 0; i < 2; i++) {
 		c->pgfree_cut[i] = calloc(c->ki.nr_cpus, sizeof(uint64_t));
 		c->pgfree_cut_seen[i] = calloc(c->ki.nr_cpus, 1);
+		c->hidden_cut[i] = calloc(c->ki.nr_cpus, sizeof(uint32_t));
+		c->hidden_pid_cut[i] = calloc(c->ki.nr_cpus, sizeof(uint32_t));
 	}
 	c->pgfree_pages = calloc(c->ki.nr_cpus, sizeof(uint64_t));
 	if (!c->pgfree_cut[0] || !c->pgfree_cut[1] || !c->pgfree_cut_seen[0] || !c->pgfree_cut_seen[1] ||
+	    !c->hidden_cut[0] || !c->hidden_cut[1] || !c->hidden_pid_cut[0] || !c->hidden_pid_cut[1] ||
 	    !c->pgfree_pages) {
 		err = -ENOMEM;
 		goto fail;
@@ -258,6 +261,9 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	skel->rodata->node_mask = c->ki.node_mask;
 	skel->rodata->nr_zone_types = c->ki.max_nr_zones;
 	skel->rodata->ts_sparse_mask = c->opts.ts_sparse > 1 ? c->opts.ts_sparse - 1 : 0;
+	skel->rodata->pgfree_from_rq = c->ki.have_pgfree ? c->ki.pgfree_from_rq : 0;
+	if (!c->ki.have_pgfree)
+		bpf_program__set_autoload(skel->progs.track_slices, false);
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)c->opts.buffer_bytes);
 	if (c->opts.stacks)
 		bpf_map__set_max_entries(skel->maps.stacks, STACK_MAP_ENTRIES);
@@ -341,6 +347,8 @@ void collector_free(struct collector *c)
 	for (int i = 0; i < 2; i++) {
 		free(c->pgfree_cut[i]);
 		free(c->pgfree_cut_seen[i]);
+		free(c->hidden_cut[i]);
+		free(c->hidden_pid_cut[i]);
 	}
 	free(c->pgfree_pages);
 	free(c->zones);
@@ -439,8 +447,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (r->cpu < c->ki.nr_cpus && (r->mt == 0 || r->mt == 1)) {
 			c->pgfree_cut[r->mt][r->cpu] = r->page;
 			c->pgfree_cut_seen[r->mt][r->cpu] = 1;
-			pr_debug("free-count cut %d on cpu %u at %llu ns: %llu", r->mt, r->cpu,
-				 (unsigned long long)r->ts, (unsigned long long)r->page);
+			c->hidden_cut[r->mt][r->cpu] = r->gfp;
+			c->hidden_pid_cut[r->mt][r->cpu] = r->pid;
+			pr_debug("free-count cut %d on cpu %u at %llu ns: %llu, %u freed unseen (last by %u)", r->mt,
+				 r->cpu, (unsigned long long)r->ts, (unsigned long long)r->page, r->gfp, r->pid);
 		}
 		return 0;
 	}
@@ -582,6 +592,14 @@ int collector_start(struct collector *c, struct trace_writer *w)
 		}
 	}
 	c->attached = true;
+	/* before the start cut: the cut closes slices from then on */
+	if (c->ki.have_pgfree) {
+		s->links.track_slices = bpf_program__attach(s->progs.track_slices);
+		if (!s->links.track_slices)
+			pr_warn("cannot attach to tracepoint 'sched:sched_switch' (%s): frees by tasks invisible "
+				"to tracing will count as not delivered", strerror(errno));
+		c->slices_on = s->links.track_slices != NULL;
+	}
 	if (getenv("FRAGSCOPE_RECORD_TEST_GAP_MS")) {
 		c->test_gap_ms = strtoull(getenv("FRAGSCOPE_RECORD_TEST_GAP_MS"), NULL, 10);
 		c->test_gap_at = collector_now_ns() + 100000000ull;
@@ -641,11 +659,14 @@ int collector_poll(struct collector *c)
  * 6.18: bursts of softirq frees that two ftrace instances, one attached before and one after
  * the programs, both record, with no recursion miss counted on any program); it is counted
  * as lost mm_page_free events (pages, so an upper bound on events when orders are > 0).
- * Totals over all CPUs: a task may move between the tracepoint and the count.
+ * Totals over all CPUs: a task may move between the tracepoint and the count. The part that
+ * track_slices saw freed in time slices no tracepoint reported (tasks invisible to tracing) is
+ * told apart as hidden_frees; undelivered is the rest.
  */
 static void pgfree_check(struct collector *c, struct trace_loss *l)
 {
-	uint64_t kernel = 0, seen = 0;
+	uint64_t kernel = 0, seen = 0, hidden = 0, missing;
+	uint32_t hidden_pid = 0;
 
 	if (!c->pgfree_done)
 		return;
@@ -654,16 +675,24 @@ static void pgfree_check(struct collector *c, struct trace_loss *l)
 			return;
 		kernel += c->pgfree_cut[1][cpu] - c->pgfree_cut[0][cpu];
 		seen += c->pgfree_pages[cpu];
+		if (c->hidden_cut[1][cpu] != c->hidden_cut[0][cpu]) {
+			hidden += (uint32_t)(c->hidden_cut[1][cpu] - c->hidden_cut[0][cpu]);
+			hidden_pid = c->hidden_pid_cut[1][cpu];
+		}
 	}
+	missing = kernel > seen ? kernel - seen : 0;
 	c->st.free_check = true;
 	c->st.free_check_kernel = kernel;
 	c->st.free_check_seen = seen;
-	c->st.undelivered = kernel > seen ? kernel - seen : 0;
+	c->st.hidden_known = c->slices_on;
+	c->st.hidden_frees = hidden < missing ? hidden : missing;
+	c->st.hidden_pid = hidden_pid;
+	c->st.undelivered = missing - c->st.hidden_frees;
 	if (seen > kernel)
 		pr_info("free-count check: the capture has %llu freed pages more than the kernel counted",
 			(unsigned long long)(seen - kernel));
-	l->lost_per_kind[TEV_PAGE_FREE] += c->st.undelivered;
-	l->total += c->st.undelivered;
+	l->lost_per_kind[TEV_PAGE_FREE] += missing;
+	l->total += missing;
 }
 
 static int read_losses(struct collector *c, struct trace_loss *l)
@@ -755,6 +784,8 @@ int collector_stop(struct collector *c)
 
 	if (err)
 		return err;
+	bpf_link__destroy(s->links.track_slices);
+	s->links.track_slices = NULL;
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		bpf_link__destroy(*links[i]);
 		*links[i] = NULL;

@@ -38,6 +38,12 @@ struct collector_stats {
 	/* pages the kernel freed (its per-cpu PGFREE counters, between the capture's cuts) that no
 	 * mm_page_free event reported: events that never reached the programs */
 	uint64_t undelivered;
+	/* of those, pages freed in time slices that no tracepoint reported at all (a task whose
+	 * execution is invisible to tracing: neither BPF nor ftrace sees it), with the last such
+	 * task's thread id; undelivered is the rest */
+	uint64_t hidden_frees;
+	uint32_t hidden_pid;
+	bool hidden_known;		/* the slices were followed (else hidden_frees is unknown) */
 	bool free_check;		/* the PGFREE cross-check ran (else undelivered is unknown) */
 	uint64_t free_check_kernel;	/* pages the counters grew by */
 	uint64_t free_check_seen;	/* pages in the captured mm_page_free events */

@@ -31,6 +31,8 @@ const volatile __u32 node_shift = 0, node_mask = 0;
 const volatile __u32 nr_zone_types = 1;			/* MAX_NR_ZONES */
 /* --timestamps=sparse: read the clock on one event in (mask + 1) per CPU, 0 = every event */
 const volatile __u32 ts_sparse_mask = 0;
+/* distance from a CPU's struct rq to its PGFREE counter (see cut_pgfree); 0 = unknown */
+const volatile __u64 pgfree_from_rq = 0;
 
 /* From VMCOREINFO and BTF, filled after load by user space. */
 __u64 vmemmap_base = 0;		/* struct page array base (SPARSEMEM_VMEMMAP) */
@@ -84,6 +86,7 @@ struct {
  */
 struct busy {
 	__s32 free, alloc;
+	__u64 freed;	/* pages of the mm_page_free events emitted on this CPU (for track_slices) */
 };
 
 struct {
@@ -346,8 +349,10 @@ int BPF_PROG(on_page_free, struct page *page, unsigned int order)
 	struct busy *b = get_busy();
 
 	emit(ctx, page, CREC_PAGE_FREE, order, -1, 0, 0, -1, false);
-	if (b)
+	if (b) {
 		b->free = 0;
+		b->freed += 1ull << (order & 63);
+	}
 	return 0;
 }
 
@@ -358,6 +363,7 @@ int BPF_PROG(rescue_page_free, struct page *page, unsigned int order)
 
 	if (b && b->free > 0) {
 		b->free--;
+		b->freed += 1ull << (order & 63);
 		emit(ctx, page, CREC_PAGE_FREE, order, -1, 0, 0, -1, false);
 		count_rescue(CREC_PAGE_FREE);
 	}
@@ -486,6 +492,82 @@ int emit_marker(struct bpf_raw_tracepoint_args *ctx)
 }
 
 /*
+ * Frees that no tracepoint reports. A task whose execution no tracepoint reports (on the
+ * development VM: every thread of PID 1, the sandbox's agent; neither BPF nor ftrace ever sees
+ * one of them as current, not even in the sched_switch that ends its time slice) frees pages
+ * that PGFREE counts and no mm_page_free shows. Each CPU's slices are followed here: a
+ * sched_switch notes the task switched to, PGFREE and the pages of the frees emitted so far;
+ * when the next sched_switch seen on that CPU is not that task's own switch-out, its slice
+ * ended unseen, and the PGFREE growth since, less the frees emitted meanwhile, was freed
+ * without an event. Such pages are added up per CPU; each cut reports them, so that user space
+ * tells these apart from events that were not delivered.
+ */
+struct slice {
+	__u64 pgfree0, freed0;	/* at the start of the current slice */
+	__u64 hidden;		/* pages freed in slices that ended unseen */
+	__u32 pid;		/* the task switched to */
+	__u32 hidden_pid;	/* the last such slice's task */
+	__u32 valid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slice);
+} slices SEC(".maps");
+
+static __always_inline int read_pgfree(__u64 from_rq, __u64 *v)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct rq *rq;
+
+	if (!bpf_core_field_exists(struct cfs_rq, rq))
+		return -1;
+	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
+	if (!rq || BPF_CORE_READ(rq, cpu) != (int)bpf_get_smp_processor_id())
+		return -1;
+	return bpf_probe_read_kernel(v, sizeof(*v), (void *)((__u64)rq + from_rq)) ? -1 : 0;
+}
+
+/* Closes the slice in progress as task `now` is seen running (or switching out), and opens one
+ * for task `next` (now when not switching). */
+static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgfree)
+{
+	__u32 zero = 0;
+	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
+	struct busy *b = get_busy();
+
+	if (!s || !b)
+		return s;
+	if (s->valid && now != s->pid) {
+		__s64 gap = (__s64)(pgfree - s->pgfree0) - (__s64)(b->freed - s->freed0);
+
+		if (gap > 0) {
+			s->hidden += (__u64)gap;
+			s->hidden_pid = s->pid;
+		}
+	}
+	s->pid = next;
+	s->pgfree0 = pgfree;
+	s->freed0 = b->freed;
+	s->valid = 1;
+	return s;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(track_slices, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 v;
+
+	if (!pgfree_from_rq || read_pgfree(pgfree_from_rq, &v))
+		return 0;
+	slice_step((__u32)BPF_CORE_READ(prev, pid), (__u32)BPF_CORE_READ(next, pid), v);
+	return 0;
+}
+
+/*
  * The free-count cut, run on each CPU in turn with interrupts off there (test run on that CPU):
  * args[0] = distance from the CPU's struct rq to its PGFREE event counter (both per-cpu
  * variables), args[1] = 0 at the start of the capture, 1 at the end. Writes a CREC_COUNTER
@@ -500,25 +582,24 @@ int emit_marker(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp")
 int cut_pgfree(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct rq *rq;
+	__u32 cur = (__u32)bpf_get_current_pid_tgid();
+	struct slice *s = NULL;
 	struct crec *r;
 	__u64 v = 0;
 
-	if (!bpf_core_field_exists(struct cfs_rq, rq))
-		return -2;
-	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
-	if (!rq || BPF_CORE_READ(rq, cpu) != (int)bpf_get_smp_processor_id())
-		return -2;
-	if (bpf_probe_read_kernel(&v, sizeof(v), (void *)((__u64)rq + ctx->args[0])))
+	if (read_pgfree(ctx->args[0], &v))
 		return -2;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r)
 		return -1;
+	/* the cut also closes a slice that ended unseen, so that its pages fall on the right side */
+	if (pgfree_from_rq)
+		s = slice_step(cur, cur, v);
 	__builtin_memset(r, 0, sizeof(*r));
 	r->ts = bpf_ktime_get_ns();
 	r->page = v;
-	r->pid = (__u32)bpf_get_current_pid_tgid();
+	r->pid = s ? s->hidden_pid : 0;
+	r->gfp = s ? (__u32)s->hidden : 0;
 	r->cpu = (__u16)bpf_get_smp_processor_id();
 	r->kind = CREC_COUNTER;
 	r->mt = (__s8)ctx->args[1];

@@ -14,7 +14,9 @@
 #define CREC_PAGE_FREE_BATCHED		4
 #define CREC_PAGE_PCPU_DRAIN		5
 #define CREC_PAGE_ALLOC_EXTFRAG		6
-#define CREC_COUNTER			29	/* a CPU's free counter at a cut (not an event) */
+#define CREC_COUNTER			29	/* a CPU's free counter at a cut (not an event): page =
+						 * PGFREE, gfp = pages freed unseen (low 32 bits, see
+						 * track_slices), pid = the last task that freed them */
 #define CREC_MARKER			30
 #define CREC_NR_KINDS			32	/* size of the per-cpu loss array */
 

@@ -58,7 +58,7 @@ for t, p in ft:
     else:
         used[p].add(best[1])
 j = json.load(open(jf))
-counted = j['lost_ring_buffer'] + j['lost_recursion'] + (j['lost_not_delivered'] or 0)
+counted = j['lost_ring_buffer'] + j['lost_recursion'] + (j['lost_not_delivered'] or 0) + (j['lost_hidden_tasks'] or 0)
 print(missing, counted)
 sys.exit(1 if missing > counted else 0)
 EOF
