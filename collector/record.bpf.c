@@ -559,11 +559,14 @@ static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgf
 SEC("tp_btf/sched_switch")
 int BPF_PROG(track_slices, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
+	/* direct loads through the trusted pointers, not probe reads: this runs on every switch */
+	struct rq *rq = prev->se.cfs_rq ? prev->se.cfs_rq->rq : NULL;
 	__u64 v;
 
-	if (!pgfree_from_rq || read_pgfree(pgfree_from_rq, &v))
+	if (!pgfree_from_rq || !rq || rq->cpu != (int)bpf_get_smp_processor_id() ||
+	    bpf_probe_read_kernel(&v, sizeof(v), (void *)((__u64)rq + pgfree_from_rq)))
 		return 0;
-	slice_step((__u32)BPF_CORE_READ(prev, pid), (__u32)BPF_CORE_READ(next, pid), v);
+	slice_step((__u32)prev->pid, (__u32)next->pid, v);
 	return 0;
 }
 
