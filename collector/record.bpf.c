@@ -187,11 +187,11 @@ static __always_inline void count_loss(__u32 kind)
 }
 
 static __always_inline void fill(struct crec *r, __u64 ts, struct page *page, __u8 kind, __u8 order,
-				 __s8 mt, __u32 gfp, __u8 forder, __s8 fmt)
+				 __s8 mt, __u32 gfp, __u8 forder, __s8 fmt, __u32 pid)
 {
 	r->ts = ts;
 	r->page = (__u64)page;
-	r->pid = (__u32)bpf_get_current_pid_tgid();
+	r->pid = pid;
 	r->gfp = gfp;
 	r->cpu = (__u16)bpf_get_smp_processor_id();
 	r->kind = kind;
@@ -202,12 +202,99 @@ static __always_inline void fill(struct crec *r, __u64 ts, struct page *page, __
 	r->zone = page_zone_id(page);
 }
 
+static __always_inline struct busy *get_busy(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&busy, &zero);
+}
+
+/*
+ * Frees that no tracepoint reports. A task whose execution no tracepoint reports (on the
+ * development VM: every thread of PID 1, the sandbox's agent; neither BPF nor ftrace ever sees
+ * one of them as current, not even in the sched_switch that ends its time slice) frees pages
+ * that PGFREE counts and no mm_page_free shows. Each CPU's slices are followed here: a
+ * sched_switch notes the task switched to, PGFREE and the pages of the frees emitted so far;
+ * when the next event or sched_switch seen on that CPU is not that task's (note_task, or not
+ * its own switch-out), its slice ended unseen, and the PGFREE growth since, less the frees
+ * emitted meanwhile, was freed without an event. Such pages are added up per CPU; each cut reports them, so that user space
+ * tells these apart from events that were not delivered.
+ */
+struct slice {
+	__u64 pgfree0, freed0;	/* at the start of the current slice */
+	__u64 hidden;		/* pages freed in slices that ended unseen */
+	__u32 pid;		/* the task switched to */
+	__u32 hidden_pid;	/* the last such slice's task */
+	__u32 valid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct slice);
+} slices SEC(".maps");
+
+static __always_inline int read_pgfree(__u64 from_rq, __u64 *v)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct rq *rq;
+
+	if (!bpf_core_field_exists(struct cfs_rq, rq))
+		return -1;
+	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
+	if (!rq || BPF_CORE_READ(rq, cpu) != (int)bpf_get_smp_processor_id())
+		return -1;
+	return bpf_probe_read_kernel(v, sizeof(*v), (void *)((__u64)rq + from_rq)) ? -1 : 0;
+}
+
+/* Closes the slice in progress as task `now` is seen running (or switching out), and opens one
+ * for task `next` (now when not switching). */
+static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgfree)
+{
+	__u32 zero = 0;
+	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
+	struct busy *b = get_busy();
+
+	if (!s || !b)
+		return s;
+	if (s->valid && now != s->pid) {
+		__s64 gap = (__s64)(pgfree - s->pgfree0) - (__s64)(b->freed - s->freed0);
+
+		if (gap > 0) {
+			s->hidden += (__u64)gap;
+			s->hidden_pid = s->pid;
+		}
+	}
+	s->pid = next;
+	s->pgfree0 = pgfree;
+	s->freed0 = b->freed;
+	s->valid = 1;
+	return s;
+}
+
+/* The first event of a task on this CPU since the last switch seen: the slice before it ended
+ * unseen (see track_slices); close it. Cheap when nothing changed: one per-cpu lookup. */
+static __always_inline void note_task(__u32 cur)
+{
+	__u32 zero = 0;
+	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
+	__u64 v;
+
+	if (!s || !s->valid || s->pid == cur || !pgfree_from_rq || read_pgfree(pgfree_from_rq, &v))
+		return;
+	slice_step(cur, cur, v);
+}
+
 /* Emits one record (a failed reserve is counted as a loss of that kind on this CPU). */
 static __always_inline void emit(void *ctx, struct page *page, __u8 kind, __u8 order, __s8 mt,
 				 __u32 gfp, __u8 forder, __s8 fmt, bool stack)
 {
 	__u64 ts = event_ts();
+	__u32 cur = (__u32)bpf_get_current_pid_tgid();
 
+	note_task(cur);
 	if (!page)
 		kind |= CRECF_NO_PAGE;
 	if (with_stacks && stack) {
@@ -217,7 +304,7 @@ static __always_inline void emit(void *ctx, struct page *page, __u8 kind, __u8 o
 			count_loss(kind & CREC_KIND_MASK);
 			return;
 		}
-		fill(&s->r, ts, page, kind, order, mt, gfp, forder, fmt);
+		fill(&s->r, ts, page, kind, order, mt, gfp, forder, fmt, cur);
 		s->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		s->pad = 0;
 		bpf_ringbuf_submit(s, BPF_RB_NO_WAKEUP);
@@ -229,7 +316,7 @@ static __always_inline void emit(void *ctx, struct page *page, __u8 kind, __u8 o
 		count_loss(kind & CREC_KIND_MASK);
 		return;
 	}
-	fill(r, ts, page, kind, order, mt, gfp, forder, fmt);
+	fill(r, ts, page, kind, order, mt, gfp, forder, fmt, cur);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
 
@@ -276,13 +363,6 @@ static __always_inline int migratetype_of_bits(long bits)
 
 /* per CPU: the probes of one tracepoint hit run one after the other with preemption off, and a
  * nested hit (an interrupt) completes before the interrupted one goes on */
-static __always_inline struct busy *get_busy(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&busy, &zero);
-}
-
 static __always_inline void count_rescue(__u32 kind)
 {
 	__u64 *n = bpf_map_lookup_elem(&rescued, &kind);
@@ -403,7 +483,7 @@ int BPF_PROG(on_page_alloc_extfrag, struct page *page, int alloc_order, int fall
 	}
 	/* extfrag records always carry the stack slot (they are rare); -1 without --stacks */
 	fill(&s->r, ts, page, page ? kind : kind | CRECF_NO_PAGE, alloc_order, alloc_mt, 0,
-	     fallback_order, fallback_mt);
+	     fallback_order, fallback_mt, (__u32)bpf_get_current_pid_tgid());
 	/* read the pointer back from the record: a scalar, which the verifier lets us compute with */
 	addr = *(volatile __u64 *)&s->r.page;
 	if (addr && vmemmap_base && addr >= vmemmap_base) {
@@ -489,71 +569,6 @@ int emit_marker(struct bpf_raw_tracepoint_args *ctx)
 	r->zone = CREC_ZONE_UNKNOWN;
 	bpf_ringbuf_submit(r, 0);
 	return 0;
-}
-
-/*
- * Frees that no tracepoint reports. A task whose execution no tracepoint reports (on the
- * development VM: every thread of PID 1, the sandbox's agent; neither BPF nor ftrace ever sees
- * one of them as current, not even in the sched_switch that ends its time slice) frees pages
- * that PGFREE counts and no mm_page_free shows. Each CPU's slices are followed here: a
- * sched_switch notes the task switched to, PGFREE and the pages of the frees emitted so far;
- * when the next sched_switch seen on that CPU is not that task's own switch-out, its slice
- * ended unseen, and the PGFREE growth since, less the frees emitted meanwhile, was freed
- * without an event. Such pages are added up per CPU; each cut reports them, so that user space
- * tells these apart from events that were not delivered.
- */
-struct slice {
-	__u64 pgfree0, freed0;	/* at the start of the current slice */
-	__u64 hidden;		/* pages freed in slices that ended unseen */
-	__u32 pid;		/* the task switched to */
-	__u32 hidden_pid;	/* the last such slice's task */
-	__u32 valid;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct slice);
-} slices SEC(".maps");
-
-static __always_inline int read_pgfree(__u64 from_rq, __u64 *v)
-{
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct rq *rq;
-
-	if (!bpf_core_field_exists(struct cfs_rq, rq))
-		return -1;
-	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
-	if (!rq || BPF_CORE_READ(rq, cpu) != (int)bpf_get_smp_processor_id())
-		return -1;
-	return bpf_probe_read_kernel(v, sizeof(*v), (void *)((__u64)rq + from_rq)) ? -1 : 0;
-}
-
-/* Closes the slice in progress as task `now` is seen running (or switching out), and opens one
- * for task `next` (now when not switching). */
-static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgfree)
-{
-	__u32 zero = 0;
-	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
-	struct busy *b = get_busy();
-
-	if (!s || !b)
-		return s;
-	if (s->valid && now != s->pid) {
-		__s64 gap = (__s64)(pgfree - s->pgfree0) - (__s64)(b->freed - s->freed0);
-
-		if (gap > 0) {
-			s->hidden += (__u64)gap;
-			s->hidden_pid = s->pid;
-		}
-	}
-	s->pid = next;
-	s->pgfree0 = pgfree;
-	s->freed0 = b->freed;
-	s->valid = 1;
-	return s;
 }
 
 SEC("tp_btf/sched_switch")
