@@ -179,7 +179,7 @@ static void print_json(struct collector *c, const char *path, uint64_t bytes, do
 	for (int k = TEV_PAGE_ALLOC; k <= TEV_PAGE_ALLOC_EXTFRAG; k++)
 		jsonw_uint_field(w, kind_json[k], st.per_kind[k]);
 	jsonw_end_object(w);
-	jsonw_uint_field(w, "lost", st.lost + st.recursion_misses + st.undelivered + st.hidden_frees);
+	jsonw_uint_field(w, "lost", st.lost + st.recursion_misses + st.undelivered + st.hidden_frees + st.hidden_allocs);
 	jsonw_uint_field(w, "lost_ring_buffer", st.lost);
 	jsonw_uint_field(w, "lost_recursion", st.recursion_misses);
 	jsonw_name(w, "lost_not_delivered");
@@ -192,8 +192,13 @@ static void print_json(struct collector *c, const char *path, uint64_t bytes, do
 		jsonw_uint(w, st.hidden_frees);
 	else
 		jsonw_null(w);
+	jsonw_name(w, "lost_hidden_task_allocs");
+	if (st.free_check && st.hidden_allocs_known)
+		jsonw_uint(w, st.hidden_allocs);
+	else
+		jsonw_null(w);
 	jsonw_name(w, "hidden_task_tid");
-	if (st.hidden_frees)
+	if (st.hidden_frees || st.hidden_allocs)
 		jsonw_uint(w, st.hidden_pid);
 	else
 		jsonw_null(w);
@@ -240,27 +245,29 @@ static void print_json(struct collector *c, const char *path, uint64_t bytes, do
 static void print_stats(struct collector *c, const char *path, uint64_t bytes, double secs)
 {
 	struct collector_stats st;
-	char undelivered[32] = "unknown", hidden[32] = "unknown";
+	char undelivered[32] = "unknown", hidden[32] = "unknown", hidden_allocs[32] = "unknown";
 	uint64_t lost;
 
 	collector_get_stats(c, &st);
-	lost = st.lost + st.recursion_misses + st.undelivered + st.hidden_frees;
+	lost = st.lost + st.recursion_misses + st.undelivered + st.hidden_frees + st.hidden_allocs;
 	if (st.free_check)
 		snprintf(undelivered, sizeof(undelivered), "%llu", (unsigned long long)st.undelivered);
 	if (st.free_check && st.hidden_known)
 		snprintf(hidden, sizeof(hidden), "%llu", (unsigned long long)st.hidden_frees);
+	if (st.free_check && st.hidden_allocs_known)
+		snprintf(hidden_allocs, sizeof(hidden_allocs), "%llu", (unsigned long long)st.hidden_allocs);
 	fprintf(stderr,
 		"fragscope record: %llu events in %.2f s (%.0f events/s), %llu bytes written to '%s'\n"
 		"fragscope record: by kind: alloc %llu, alloc_zone_locked %llu, free %llu, free_batched %llu, "
 		"pcpu_drain %llu, extfrag %llu\n"
 		"fragscope record: lost %llu (ring buffer full %llu, recursion %llu, not delivered %s, "
-		"freed unseen by hidden tasks %s)\n",
+		"freed unseen by hidden tasks %s, allocated unseen by hidden tasks %s)\n",
 		(unsigned long long)st.events, secs, secs > 0 ? st.events / secs : 0.0, (unsigned long long)bytes, path,
 		(unsigned long long)st.per_kind[TEV_PAGE_ALLOC], (unsigned long long)st.per_kind[TEV_PAGE_ALLOC_ZONE_LOCKED],
 		(unsigned long long)st.per_kind[TEV_PAGE_FREE], (unsigned long long)st.per_kind[TEV_PAGE_FREE_BATCHED],
 		(unsigned long long)st.per_kind[TEV_PAGE_PCPU_DRAIN], (unsigned long long)st.per_kind[TEV_PAGE_ALLOC_EXTFRAG],
 		(unsigned long long)lost, (unsigned long long)st.lost, (unsigned long long)st.recursion_misses,
-		undelivered, hidden);
+		undelivered, hidden, hidden_allocs);
 	for (int i = 0; i < TRACE_SNAP_MAX; i++) {
 		const char *s = collector_snapshot_summary(c, (enum trace_snapshot_which)i);
 
@@ -273,7 +280,7 @@ static void print_stats(struct collector *c, const char *path, uint64_t bytes, d
 		pr_info("free-count check: the kernel freed %llu pages between the cuts, the capture's "
 			"mm_page_free events cover %llu", (unsigned long long)st.free_check_kernel,
 			(unsigned long long)st.free_check_seen);
-	if (st.hidden_frees) {
+	if (st.hidden_frees || st.hidden_allocs) {
 		char comm[64] = "?", p[64];
 		FILE *f;
 
@@ -285,9 +292,9 @@ static void print_stats(struct collector *c, const char *path, uint64_t bytes, d
 			fclose(f);
 		}
 		fprintf(stderr,
-			"fragscope record: %llu page(s) were freed in time slices that no tracepoint reports (the last "
-			"by thread %u '%s': tracing never sees it run, so its allocations are missing too)\n",
-			(unsigned long long)st.hidden_frees, st.hidden_pid, comm);
+			"fragscope record: %llu page(s) were freed and %llu allocated in time slices that no tracepoint "
+			"reports (the last by thread %u '%s': tracing never sees it run)\n",
+			(unsigned long long)st.hidden_frees, (unsigned long long)st.hidden_allocs, st.hidden_pid, comm);
 	}
 	if (lost)
 		fprintf(stderr,
@@ -296,7 +303,7 @@ static void print_stats(struct collector *c, const char *path, uint64_t bytes, d
 			(unsigned long long)lost,
 			st.lost + st.recursion_misses ? "use a larger --buffer or a lighter workload"
 			: st.undelivered	      ? "the kernel did not deliver some mm_page_free events to BPF"
-						      : "a task invisible to tracing freed pages");
+						      : "a task invisible to tracing allocated or freed pages");
 }
 
 static int run(int argc, char **argv)
@@ -602,11 +609,13 @@ const struct cmd_desc cmd_record_desc = {
 	"\n"
 	"Needs CAP_BPF and CAP_PERFMON (or root), kernel BTF and tracefs (mounted if it is not).\n"
 	"At the end it prints events/s, bytes written and losses (ring buffer full, BPF recursion,\n"
-	"not delivered, freed unseen by hidden tasks); losses are also stored in the trace. The last\n"
-	"two are the free-count check: each CPU's PGFREE counter is read at a start and an end cut,\n"
-	"and the pages the kernel freed in between but no mm_page_free event reported are counted as\n"
-	"lost mm_page_free events, in pages. Of those, \"freed unseen by hidden tasks\" are pages\n"
-	"freed in time slices that no tracepoint reports at all (a task invisible to tracing, named\n"
-	"at the end; followed with a sched_switch program), and \"not delivered\" the rest (6.18\n"
-	"sometimes does not deliver bursts of softirq frees to BPF programs at all).\n",
+	"not delivered, freed and allocated unseen by hidden tasks); losses are also stored in the\n"
+	"trace. \"not delivered\" and \"freed unseen\" are the free-count check: each CPU's PGFREE\n"
+	"counter is read at a start and an end cut, and the pages the kernel freed in between but no\n"
+	"mm_page_free event reported are counted as lost mm_page_free events, in pages. Of those,\n"
+	"\"freed unseen by hidden tasks\" are pages freed in time slices that no tracepoint reports\n"
+	"at all (a task invisible to tracing, named at the end; followed with a sched_switch\n"
+	"program), and \"not delivered\" the rest (6.18 sometimes does not deliver bursts of softirq\n"
+	"frees to BPF programs at all). \"allocated unseen\" is the PGALLOC counters' growth in\n"
+	"those slices: lost mm_page_alloc events, in pages.\n",
 };

@@ -47,6 +47,10 @@ struct collector_kinfo {
 	/* PGFREE counter of a CPU = its struct rq + pgfree_from_rq (BTF: per-cpu var offsets) */
 	uint64_t pgfree_from_rq;
 	bool have_pgfree;
+	/* the PGALLOC_<zone> counters: the first at struct rq + pgalloc_from_rq, nr_pgalloc of them
+	 * in a row (0 = unknown) */
+	uint64_t pgalloc_from_rq;
+	uint32_t nr_pgalloc;
 };
 
 /* One zone as the collector knows it: header index, kernel address. */
@@ -91,6 +95,8 @@ struct collector {
 	 * track_slices' count) and the last task that freed them */
 	uint32_t *hidden_cut[2];
 	uint32_t *hidden_pid_cut[2];
+	uint64_t *hidden_alloc_cut[2];	/* pages allocated in such slices */
+	uint8_t *hidden_alloc_seen[2];
 	bool slices_on;			/* track_slices is attached */
 	bool pgfree_on;			/* the start cut was taken on every CPU */
 	bool pgfree_done;		/* ... and the end cut */

@@ -233,10 +233,13 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 		c->pgfree_cut_seen[i] = calloc(c->ki.nr_cpus, 1);
 		c->hidden_cut[i] = calloc(c->ki.nr_cpus, sizeof(uint32_t));
 		c->hidden_pid_cut[i] = calloc(c->ki.nr_cpus, sizeof(uint32_t));
+		c->hidden_alloc_cut[i] = calloc(c->ki.nr_cpus, sizeof(uint64_t));
+		c->hidden_alloc_seen[i] = calloc(c->ki.nr_cpus, 1);
 	}
 	c->pgfree_pages = calloc(c->ki.nr_cpus, sizeof(uint64_t));
 	if (!c->pgfree_cut[0] || !c->pgfree_cut[1] || !c->pgfree_cut_seen[0] || !c->pgfree_cut_seen[1] ||
 	    !c->hidden_cut[0] || !c->hidden_cut[1] || !c->hidden_pid_cut[0] || !c->hidden_pid_cut[1] ||
+	    !c->hidden_alloc_cut[0] || !c->hidden_alloc_cut[1] || !c->hidden_alloc_seen[0] || !c->hidden_alloc_seen[1] ||
 	    !c->pgfree_pages) {
 		err = -ENOMEM;
 		goto fail;
@@ -262,6 +265,8 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	skel->rodata->nr_zone_types = c->ki.max_nr_zones;
 	skel->rodata->ts_sparse_mask = c->opts.ts_sparse > 1 ? c->opts.ts_sparse - 1 : 0;
 	skel->rodata->pgfree_from_rq = c->ki.have_pgfree ? c->ki.pgfree_from_rq : 0;
+	skel->rodata->pgalloc_from_rq = c->ki.pgalloc_from_rq;
+	skel->rodata->nr_pgalloc = c->ki.nr_pgalloc <= 6 ? c->ki.nr_pgalloc : 0;
 	if (!c->ki.have_pgfree)
 		bpf_program__set_autoload(skel->progs.track_slices, false);
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)c->opts.buffer_bytes);
@@ -349,6 +354,8 @@ void collector_free(struct collector *c)
 		free(c->pgfree_cut_seen[i]);
 		free(c->hidden_cut[i]);
 		free(c->hidden_pid_cut[i]);
+		free(c->hidden_alloc_cut[i]);
+		free(c->hidden_alloc_seen[i]);
 	}
 	free(c->pgfree_pages);
 	free(c->zones);
@@ -449,6 +456,9 @@ static int on_record(void *ctx, void *data, size_t size)
 			c->pgfree_cut_seen[r->mt][r->cpu] = 1;
 			c->hidden_cut[r->mt][r->cpu] = r->gfp;
 			c->hidden_pid_cut[r->mt][r->cpu] = r->pid;
+		} else if (r->cpu < c->ki.nr_cpus && (r->mt == 2 || r->mt == 3)) {
+			c->hidden_alloc_cut[r->mt - 2][r->cpu] = r->page;
+			c->hidden_alloc_seen[r->mt - 2][r->cpu] = 1;
 			pr_debug("free-count cut %d on cpu %u at %llu ns: %llu, %u freed unseen (last by %u)", r->mt,
 				 r->cpu, (unsigned long long)r->ts, (unsigned long long)r->page, r->gfp, r->pid);
 		}
@@ -665,8 +675,9 @@ int collector_poll(struct collector *c)
  */
 static void pgfree_check(struct collector *c, struct trace_loss *l)
 {
-	uint64_t kernel = 0, seen = 0, hidden = 0, missing;
+	uint64_t kernel = 0, seen = 0, hidden = 0, hidden_alloc = 0, missing;
 	uint32_t hidden_pid = 0;
+	bool alloc_known = c->ki.nr_pgalloc > 0 && c->ki.nr_pgalloc <= 6;
 
 	if (!c->pgfree_done)
 		return;
@@ -679,6 +690,10 @@ static void pgfree_check(struct collector *c, struct trace_loss *l)
 			hidden += (uint32_t)(c->hidden_cut[1][cpu] - c->hidden_cut[0][cpu]);
 			hidden_pid = c->hidden_pid_cut[1][cpu];
 		}
+		if (!c->hidden_alloc_seen[0][cpu] || !c->hidden_alloc_seen[1][cpu])
+			alloc_known = false;
+		else
+			hidden_alloc += c->hidden_alloc_cut[1][cpu] - c->hidden_alloc_cut[0][cpu];
 	}
 	missing = kernel > seen ? kernel - seen : 0;
 	c->st.free_check = true;
@@ -688,11 +703,16 @@ static void pgfree_check(struct collector *c, struct trace_loss *l)
 	c->st.hidden_frees = hidden < missing ? hidden : missing;
 	c->st.hidden_pid = hidden_pid;
 	c->st.undelivered = missing - c->st.hidden_frees;
+	c->st.hidden_allocs_known = c->slices_on && alloc_known;
+	c->st.hidden_allocs = c->st.hidden_allocs_known ? hidden_alloc : 0;
 	if (seen > kernel)
 		pr_info("free-count check: the capture has %llu freed pages more than the kernel counted",
 			(unsigned long long)(seen - kernel));
 	l->lost_per_kind[TEV_PAGE_FREE] += missing;
 	l->total += missing;
+	/* allocations no tracepoint reported (pages: an upper bound on events) */
+	l->lost_per_kind[TEV_PAGE_ALLOC] += c->st.hidden_allocs;
+	l->total += c->st.hidden_allocs;
 }
 
 static int read_losses(struct collector *c, struct trace_loss *l)

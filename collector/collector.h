@@ -44,6 +44,10 @@ struct collector_stats {
 	uint64_t hidden_frees;
 	uint32_t hidden_pid;
 	bool hidden_known;		/* the slices were followed (else hidden_frees is unknown) */
+	/* pages allocated in such slices (the PGALLOC_<zone> counters' growth there): lost
+	 * mm_page_alloc events, which no other check sees */
+	uint64_t hidden_allocs;
+	bool hidden_allocs_known;
 	bool free_check;		/* the PGFREE cross-check ran (else undelivered is unknown) */
 	uint64_t free_check_kernel;	/* pages the counters grew by */
 	uint64_t free_check_seen;	/* pages in the captured mm_page_free events */

@@ -246,6 +246,26 @@ int collector_kinfo_btf(struct collector_kinfo *ki)
 		    btf_enum_value(btf, "PGFREE", &v) && v >= 0)
 			ki->pgfree_from_rq = (uint64_t)(ev - rq) + (uint64_t)v * sizeof(uint64_t);
 		ki->have_pgfree = ki->pgfree_from_rq != 0;
+		/* PGALLOC_<zone>: one counter per zone type, in a row (FOR_ALL_ZONES) */
+		ki->pgalloc_from_rq = 0;
+		ki->nr_pgalloc = 0;
+		if (ki->have_pgfree) {
+			static const char *const names[] = { "PGALLOC_DMA", "PGALLOC_DMA32", "PGALLOC_NORMAL",
+							     "PGALLOC_HIGHMEM", "PGALLOC_MOVABLE", "PGALLOC_DEVICE" };
+			int64_t lo = INT64_MAX, hi = -1;
+			uint32_t found = 0;
+
+			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+				if (btf_enum_value(btf, names[k], &v) && v >= 0) {
+					found++;
+					lo = v < lo ? v : lo;
+					hi = v > hi ? v : hi;
+				}
+			if (found && hi - lo + 1 == (int64_t)found) {
+				ki->pgalloc_from_rq = (uint64_t)(ev - rq) + (uint64_t)lo * sizeof(uint64_t);
+				ki->nr_pgalloc = found;
+			}
+		}
 	}
 	btf__free(btf);
 	ki->nr_cpus = (uint32_t)libbpf_num_possible_cpus();

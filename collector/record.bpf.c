@@ -33,6 +33,10 @@ const volatile __u32 nr_zone_types = 1;			/* MAX_NR_ZONES */
 const volatile __u32 ts_sparse_mask = 0;
 /* distance from a CPU's struct rq to its PGFREE counter (see cut_pgfree); 0 = unknown */
 const volatile __u64 pgfree_from_rq = 0;
+/* ... to its first PGALLOC_<zone> counter, and how many zones follow (0 = unknown) */
+#define PGALLOC_MAX 6
+const volatile __u64 pgalloc_from_rq = 0;
+const volatile __u32 nr_pgalloc = 0;
 
 /* From VMCOREINFO and BTF, filled after load by user space. */
 __u64 vmemmap_base = 0;		/* struct page array base (SPARSEMEM_VMEMMAP) */
@@ -87,6 +91,7 @@ struct {
 struct busy {
 	__s32 free, alloc;
 	__u64 freed;	/* pages of the mm_page_free events emitted on this CPU (for track_slices) */
+	__u64 alloced;	/* ... of the successful mm_page_alloc events */
 };
 
 struct {
@@ -217,12 +222,15 @@ static __always_inline struct busy *get_busy(void)
  * sched_switch notes the task switched to, PGFREE and the pages of the frees emitted so far;
  * when the next event or sched_switch seen on that CPU is not that task's (note_task, or not
  * its own switch-out), its slice ended unseen, and the PGFREE growth since, less the frees
- * emitted meanwhile, was freed without an event. Such pages are added up per CPU; each cut reports them, so that user space
- * tells these apart from events that were not delivered.
+ * emitted meanwhile, was freed without an event; likewise the PGALLOC_<zone> counters' growth
+ * less the allocations emitted, allocated without an event. Such pages are added up per CPU;
+ * each cut reports them, so that user space tells these apart from events not delivered.
  */
 struct slice {
 	__u64 pgfree0, freed0;	/* at the start of the current slice */
+	__u64 pgalloc0, alloced0;
 	__u64 hidden;		/* pages freed in slices that ended unseen */
+	__u64 hidden_alloc;	/* pages allocated in them */
 	__u32 pid;		/* the task switched to */
 	__u32 hidden_pid;	/* the last such slice's task */
 	__u32 valid;
@@ -236,22 +244,38 @@ struct {
 	__type(value, struct slice);
 } slices SEC(".maps");
 
-static __always_inline int read_pgfree(__u64 from_rq, __u64 *v)
+/* This CPU's struct rq, read through the current task (0 if that fails) */
+static __always_inline __u64 current_rq(void)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct rq *rq;
 
 	if (!bpf_core_field_exists(struct cfs_rq, rq))
-		return -1;
+		return 0;
 	rq = BPF_CORE_READ(t, se.cfs_rq, rq);
 	if (!rq || BPF_CORE_READ(rq, cpu) != (int)bpf_get_smp_processor_id())
+		return 0;
+	return (__u64)rq;
+}
+
+/* This CPU's PGFREE and the sum of its PGALLOC_<zone> counters (0 when unknown). */
+static __always_inline int read_counters(__u64 rq, __u64 *pgfree, __u64 *pgalloc)
+{
+	__u64 a[PGALLOC_MAX] = {};
+
+	*pgalloc = 0;
+	if (!rq || bpf_probe_read_kernel(pgfree, sizeof(*pgfree), (void *)(rq + pgfree_from_rq)))
 		return -1;
-	return bpf_probe_read_kernel(v, sizeof(*v), (void *)((__u64)rq + from_rq)) ? -1 : 0;
+	if (nr_pgalloc && !bpf_probe_read_kernel(a, sizeof(a), (void *)(rq + pgalloc_from_rq)))
+		for (int i = 0; i < PGALLOC_MAX; i++)
+			if (i < nr_pgalloc)
+				*pgalloc += a[i];
+	return 0;
 }
 
 /* Closes the slice in progress as task `now` is seen running (or switching out), and opens one
  * for task `next` (now when not switching). */
-static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgfree)
+static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgfree, __u64 pgalloc)
 {
 	__u32 zero = 0;
 	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
@@ -261,15 +285,20 @@ static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgf
 		return s;
 	if (s->valid && now != s->pid) {
 		__s64 gap = (__s64)(pgfree - s->pgfree0) - (__s64)(b->freed - s->freed0);
+		__s64 agap = (__s64)(pgalloc - s->pgalloc0) - (__s64)(b->alloced - s->alloced0);
 
 		if (gap > 0) {
 			s->hidden += (__u64)gap;
 			s->hidden_pid = s->pid;
 		}
+		if (agap > 0 && nr_pgalloc)
+			s->hidden_alloc += (__u64)agap;
 	}
 	s->pid = next;
 	s->pgfree0 = pgfree;
 	s->freed0 = b->freed;
+	s->pgalloc0 = pgalloc;
+	s->alloced0 = b->alloced;
 	s->valid = 1;
 	return s;
 }
@@ -280,11 +309,11 @@ static __always_inline void note_task(__u32 cur)
 {
 	__u32 zero = 0;
 	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
-	__u64 v;
+	__u64 v, a;
 
-	if (!s || !s->valid || s->pid == cur || !pgfree_from_rq || read_pgfree(pgfree_from_rq, &v))
+	if (!s || !s->valid || s->pid == cur || !pgfree_from_rq || read_counters(current_rq(), &v, &a))
 		return;
-	slice_step(cur, cur, v);
+	slice_step(cur, cur, v, a);
 }
 
 /* Emits one record (a failed reserve is counted as a loss of that kind on this CPU). */
@@ -387,8 +416,11 @@ int BPF_PROG(on_page_alloc, struct page *page, unsigned int order, gfp_t gfp, in
 	struct busy *b = get_busy();
 
 	emit(ctx, page, CREC_PAGE_ALLOC, order, mt, gfp, 0, -1, true);
-	if (b)
+	if (b) {
 		b->alloc = 0;
+		if (page)
+			b->alloced += 1ull << (order & 63);
+	}
 	return 0;
 }
 
@@ -399,6 +431,8 @@ int BPF_PROG(rescue_page_alloc, struct page *page, unsigned int order, gfp_t gfp
 
 	if (b && b->alloc > 0) {
 		b->alloc--;
+		if (page)
+			b->alloced += 1ull << (order & 63);
 		emit(ctx, page, CREC_PAGE_ALLOC, order, mt, gfp, 0, -1, true);
 		count_rescue(CREC_PAGE_ALLOC);
 	}
@@ -576,12 +610,12 @@ int BPF_PROG(track_slices, bool preempt, struct task_struct *prev, struct task_s
 {
 	/* direct loads through the trusted pointers, not probe reads: this runs on every switch */
 	struct rq *rq = prev->se.cfs_rq ? prev->se.cfs_rq->rq : NULL;
-	__u64 v;
+	__u64 v, a;
 
 	if (!pgfree_from_rq || !rq || rq->cpu != (int)bpf_get_smp_processor_id() ||
-	    bpf_probe_read_kernel(&v, sizeof(v), (void *)((__u64)rq + pgfree_from_rq)))
+	    read_counters((__u64)rq, &v, &a))
 		return 0;
-	slice_step((__u32)prev->pid, (__u32)next->pid, v);
+	slice_step((__u32)prev->pid, (__u32)next->pid, v, a);
 	return 0;
 }
 
@@ -601,18 +635,30 @@ SEC("raw_tp")
 int cut_pgfree(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 cur = (__u32)bpf_get_current_pid_tgid();
+	__u64 rq = current_rq(), v = 0, a = 0;
 	struct slice *s = NULL;
-	struct crec *r;
-	__u64 v = 0;
+	struct crec *r, *r2;
 
-	if (read_pgfree(ctx->args[0], &v))
+	if (!rq || bpf_probe_read_kernel(&v, sizeof(v), (void *)(rq + ctx->args[0])))
 		return -2;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r)
 		return -1;
+	r2 = bpf_ringbuf_reserve(&events, sizeof(*r2), 0);
+	if (!r2) {
+		bpf_ringbuf_discard(r, 0);
+		return -1;
+	}
 	/* the cut also closes a slice that ended unseen, so that its pages fall on the right side */
-	if (pgfree_from_rq)
-		s = slice_step(cur, cur, v);
+	if (pgfree_from_rq && !read_counters(rq, &v, &a))
+		s = slice_step(cur, cur, v, a);
+	__builtin_memset(r2, 0, sizeof(*r2));
+	r2->page = s ? s->hidden_alloc : 0;
+	r2->cpu = (__u16)bpf_get_smp_processor_id();
+	r2->kind = CREC_COUNTER;
+	r2->mt = (__s8)(2 + ctx->args[1]);
+	r2->fallback_mt = -1;
+	r2->zone = CREC_ZONE_UNKNOWN;
 	__builtin_memset(r, 0, sizeof(*r));
 	r->ts = bpf_ktime_get_ns();
 	r->page = v;
@@ -624,6 +670,7 @@ int cut_pgfree(struct bpf_raw_tracepoint_args *ctx)
 	r->fallback_mt = -1;
 	r->zone = CREC_ZONE_UNKNOWN;
 	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r2, 0);
 	return 0;
 }
 

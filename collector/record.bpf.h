@@ -16,7 +16,9 @@
 #define CREC_PAGE_ALLOC_EXTFRAG		6
 #define CREC_COUNTER			29	/* a CPU's free counter at a cut (not an event): page =
 						 * PGFREE, gfp = pages freed unseen (low 32 bits, see
-						 * track_slices), pid = the last task that freed them */
+						 * track_slices), pid = the last task that freed them,
+						 * mt = the cut (0 start, 1 end); followed by one with
+						 * mt = 2 + the cut and page = pages allocated unseen */
 #define CREC_MARKER			30
 #define CREC_NR_KINDS			32	/* size of the per-cpu loss array */
 

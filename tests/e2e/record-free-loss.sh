@@ -86,9 +86,11 @@ run() {  # run TAG FORKS [env...]: one capture with the ftrace instance alongsid
 # 200 forks had sometimes finished (72 ms) and the hole found nothing to miss
 run gap 2000 FRAGSCOPE_RECORD_TEST_GAP_MS=60
 [ "${res%% *}" -gt 0 ] || fail "gap: the 60 ms hole left no missing frees ($res)"
-# the hole's frees were not delivered: none of them may pass for frees by hidden tasks (those
-# are a few dozen pages per second here, see record-hidden-tasks.sh)
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["lost_not_delivered"] >= int(sys.argv[2]) else 1)' \
+# the hole's frees were not delivered: they must count as such, not as frees by hidden tasks
+# (those are 25 pages about once a second here, see record-hidden-tasks.sh). A hidden slice
+# that falls in the hole takes the frees between its unseen end and the CPU's next event
+# (0-242 pages in 60 ms holes of 12-16 k): at least 95% must count as not delivered.
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j["lost_not_delivered"] >= 0.95 * int(sys.argv[2]) else 1)' \
   "$TMP/gap.json" "${res%% *}" || fail "gap: $(grep -o '"lost_not_delivered":[0-9]*,"lost_hidden_tasks":[0-9]*' "$TMP/gap.json") for ${res%% *} ftrace frees missing"
 "$FRAGSCOPE" replay --json "$TMP/gap.fst" >"$TMP/gap.replay" || fail "replay of the gap capture"
 grep -q '"free_missing"' "$TMP/gap.replay" && fail "replay counts free_missing on a trace that counts its lost frees"

@@ -1,8 +1,10 @@
 # Frees by tasks that no tracepoint reports. On the development VM every thread of PID 1 (the
 # sandbox's agent) runs invisible to tracing: sched_switch shows tasks switching to it, never
 # from it, and about once a second one of them frees 25 pages that PGFREE counts and no
-# mm_page_free shows. record follows each CPU's time slices (sched_switch) and counts such pages
-# apart ("freed unseen by hidden tasks") instead of calling them frees not delivered to BPF.
+# mm_page_free shows (and allocates 25 that PGALLOC counts and no mm_page_alloc shows). record
+# follows each CPU's time slices (sched_switch) and counts such pages apart ("freed unseen by
+# hidden tasks", "allocated unseen by hidden tasks") instead of calling them frees not
+# delivered to BPF, or not counting the allocations at all.
 # Checked here on a quiet 2.5 s capture, with an ftrace instance on sched_switch alongside:
 #  - the parts of "lost" add up, and no free is "not delivered" on a quiet machine (before the
 #    slices were followed, this VM reported 25-75 here);
@@ -24,18 +26,19 @@ expect_rc 0 $FRAGSCOPE record --json -o "$TMP/h.fst" -- sleep 2.5
 echo 0 > "$I/tracing_on"
 cat "$I/trace" > "$TMP/ft"
 grep -h 'overrun: [1-9]' "$I"/per_cpu/cpu*/stats && skip "the ftrace instance overran"
-grep -q '^fragscope record: lost [0-9]* (ring buffer full [0-9]*, recursion [0-9]*, not delivered [0-9]*, freed unseen by hidden tasks [0-9]*)$' "$TMP/err" ||
-  { cat "$TMP/err"; fail "no loss summary with its four parts"; }
+grep -q '^fragscope record: lost [0-9]* (ring buffer full [0-9]*, recursion [0-9]*, not delivered [0-9]*, freed unseen by hidden tasks [0-9]*, allocated unseen by hidden tasks [0-9]*)$' "$TMP/err" ||
+  { cat "$TMP/err"; fail "no loss summary with its five parts"; }
 python3 - "$TMP/out" "$TMP/ft" <<'PY' || { cat "$TMP/err"; fail "hidden-task accounting"; }
 import json, re, sys
 d = json.load(open(sys.argv[1]))
-parts = d["lost_ring_buffer"] + d["lost_recursion"] + (d["lost_not_delivered"] or 0) + (d["lost_hidden_tasks"] or 0)
+parts = d["lost_ring_buffer"] + d["lost_recursion"] + (d["lost_not_delivered"] or 0) + \
+        (d["lost_hidden_tasks"] or 0) + (d["lost_hidden_task_allocs"] or 0)
 assert d["lost"] == parts, ("lost is not the sum of its parts", d)
-assert d["lost_hidden_tasks"] is not None, "the slices were not followed"
-print("lost %d: not delivered %d, freed unseen by hidden tasks %d (tid %s)" %
-      (d["lost"], d["lost_not_delivered"], d["lost_hidden_tasks"], d["hidden_task_tid"]))
+assert d["lost_hidden_tasks"] is not None and d["lost_hidden_task_allocs"] is not None, "the slices were not followed"
+print("lost %d: not delivered %d, freed unseen by hidden tasks %d, allocated unseen %d (tid %s)" %
+      (d["lost"], d["lost_not_delivered"], d["lost_hidden_tasks"], d["lost_hidden_task_allocs"], d["hidden_task_tid"]))
 assert d["lost_not_delivered"] == 0, "frees counted as not delivered on a quiet machine"
-if not d["lost_hidden_tasks"]:
+if not d["lost_hidden_tasks"] and not d["lost_hidden_task_allocs"]:
     print("no pages freed by hidden tasks in this capture: nothing more to check")
     sys.exit(0)
 tid = d["hidden_task_tid"]

@@ -52,7 +52,7 @@ python3 - "$TMP/out" <<'PY' || fail "bad --json output: $(cat "$TMP/out")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["events"] > 0 and d["lost_ring_buffer"] == 0 and d["lost_recursion"] == 0, d
-assert d["lost"] == d["lost_ring_buffer"] + d["lost_recursion"] + (d["lost_not_delivered"] or 0) + (d["lost_hidden_tasks"] or 0), d
+assert d["lost"] == d["lost_ring_buffer"] + d["lost_recursion"] + (d["lost_not_delivered"] or 0) + (d["lost_hidden_tasks"] or 0) + (d["lost_hidden_task_allocs"] or 0), d
 s = d["start_snapshot"]
 assert s["method"] == "bpf-walk" and s["free_blocks"] > 0, s
 c = s["vs_pagetypeinfo"]
