@@ -2270,28 +2270,57 @@ static int kernel_free_order(const struct replay *r, const struct pfnmap *kfree,
  * reached it. Its pcp trylock failed (a free from an interrupt while the pcp lock was held) and
  * the page went straight to the buddy (README, replay: end state). Regions in mask are left out.
  */
+/* The kernel's pcp pages at the end: a bit per pfn of the model's span (800 KB for 24 GiB,
+ * touched only where set: a hash of 180 k pages cost 8 MB of fresh memory and a cache miss per
+ * look-up), a map for pfns outside it. */
+struct pcp_set {
+	uint64_t *bits;
+	struct pfnmap rest;
+};
+
+static int pcp_set_put(const struct replay *r, struct pcp_set *k, uint64_t pfn)
+{
+	uint64_t i = pfn - r->pfn_base;	/* below pfn_base: wraps, >= nr_pfns */
+
+	if (k->bits && i < r->nr_pfns) {
+		k->bits[i >> 6] |= 1ULL << (i & 63);
+		return 0;
+	}
+	return pfnmap_put(&k->rest, pfn, 1);
+}
+
+static bool pcp_set_has(const struct replay *r, const struct pcp_set *k, uint64_t pfn)
+{
+	uint64_t i = pfn - r->pfn_base;
+
+	if (k->bits && i < r->nr_pfns)
+		return k->bits[i >> 6] & (1ULL << (i & 63));
+	return pfnmap_get(&k->rest, pfn) != NULL;
+}
+
 /* Outside mask and the kernel's pcp lists, the order of the kernel's free block holding p; or -1. */
-static int free_in_kernel(const struct replay *r, const struct pfnmap *kfree, const struct pfnmap *kpcp,
+static int free_in_kernel(const struct replay *r, const struct pfnmap *kfree, const struct pcp_set *kpcp,
 			  const struct pfnmap *mask, uint64_t p)
 {
-	if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnmap_get(kpcp, p))
+	if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pcp_set_has(r, kpcp, p))
 		return -1;
 	return kernel_free_order(r, kfree, p);
 }
 
 static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapshot *s, const struct pfnmap *mask)
 {
-	struct pfnmap kfree = { 0 }, kpcp = { 0 };
+	struct pfnmap kfree = { 0 };
+	struct pcp_set kpcp = { 0 };
 	int o;
 
 	if (!(s->flags & TRACE_SNAPF_PCP) || pfnmap_init(&kfree, s->nr_free_blocks + 1) ||
-	    pfnmap_init(&kpcp, s->nr_pcp_pages + 1))
+	    pfnmap_init(&kpcp.rest, 16) || !(kpcp.bits = calloc(r->nr_pfns / 64 + 1, sizeof(uint64_t))))
 		goto out;
 	for (uint64_t i = 0; i < s->nr_free_blocks; i++)
 		if (pfnmap_put(&kfree, s->free_blocks[i].pfn, s->free_blocks[i].order + 1ULL))
 			goto out;
 	for (uint64_t i = 0; i < s->nr_pcp_pages; i++)
-		if (pfnmap_put(&kpcp, s->pcp_pages[i].pfn, 1))
+		if (pcp_set_put(r, &kpcp, s->pcp_pages[i].pfn))
 			goto out;
 	for (unsigned z = 0; z < buddy_nr_zones(r->m); z++)
 		for (unsigned c = 0; c < buddy_nr_cpus(r->m); c++)
@@ -2319,7 +2348,8 @@ static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapsh
 	}
 out:
 	pfnmap_release(&kfree);
-	pfnmap_release(&kpcp);
+	pfnmap_release(&kpcp.rest);
+	free(kpcp.bits);
 }
 
 static void compare_end(struct replay *r, const struct trace_snapshot *s)
