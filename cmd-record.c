@@ -293,7 +293,7 @@ static void print_stats(struct collector *c, const char *path, uint64_t bytes, d
 		}
 		fprintf(stderr,
 			"fragscope record: %llu page(s) were freed and %llu allocated in time slices that no tracepoint "
-			"reports (the last by thread %u '%s': tracing never sees it run)\n",
+			"reports (the last by thread %u '%s': no BPF program runs while it does)\n",
 			(unsigned long long)st.hidden_frees, (unsigned long long)st.hidden_allocs, st.hidden_pid, comm);
 	}
 	if (lost)

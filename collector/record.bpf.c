@@ -304,8 +304,10 @@ static __always_inline struct slice *slice_step(__u32 now, __u32 next, __u64 pgf
 }
 
 /* The first event of a task on this CPU since the last switch seen: the slice before it ended
- * unseen (see track_slices); close it. Cheap when nothing changed: one per-cpu lookup. */
-static __always_inline void note_task(__u32 cur)
+ * unseen (see track_slices); close it. Cheap when nothing changed: one per-cpu lookup.
+ * counted: pages of this very event that the kernel has already counted (an mm_page_alloc
+ * fires after rmqueue counted PGALLOC; an mm_page_free before PGFREE is counted). */
+static __always_inline void note_task(__u32 cur, __u64 counted)
 {
 	__u32 zero = 0;
 	struct slice *s = bpf_map_lookup_elem(&slices, &zero);
@@ -313,7 +315,7 @@ static __always_inline void note_task(__u32 cur)
 
 	if (!s || !s->valid || s->pid == cur || !pgfree_from_rq || read_counters(current_rq(), &v, &a))
 		return;
-	slice_step(cur, cur, v, a);
+	slice_step(cur, cur, v, a - counted);
 }
 
 /* Emits one record (a failed reserve is counted as a loss of that kind on this CPU). */
@@ -323,7 +325,7 @@ static __always_inline void emit(void *ctx, struct page *page, __u8 kind, __u8 o
 	__u64 ts = event_ts();
 	__u32 cur = (__u32)bpf_get_current_pid_tgid();
 
-	note_task(cur);
+	note_task(cur, kind == CREC_PAGE_ALLOC && page ? 1ull << (order & 63) : 0);
 	if (!page)
 		kind |= CRECF_NO_PAGE;
 	if (with_stacks && stack) {

@@ -8,8 +8,9 @@
 # Checked here on a quiet 2.5 s capture, with an ftrace instance on sched_switch alongside:
 #  - the parts of "lost" add up, and no free is "not delivered" on a quiet machine (before the
 #    slices were followed, this VM reported 25-75 here);
-#  - when pages were freed unseen, the task named is one that ftrace too never sees run: it
-#    appears as next_pid and never as prev_pid or as the current task of any event.
+#  - when pages were freed unseen, the task named is one whose own events ftrace never records
+#    either: it appears as next_pid and never as prev_pid or as the current task of a
+#    sched_switch (ftrace does record interrupts on top of it; this instance traces none).
 # On a machine with no hidden tasks the second part has nothing to check and says so.
 . "$(dirname "$0")/lib.sh"
 need_root
