@@ -13,30 +13,68 @@
 
 /* Per page frame state: 12 bytes (the model's working set: ~75 MB for 24 GiB). Only block heads
  * carry a state; pages inside a block are PS_NONE (so a split or merge touches only heads, as
- * the kernel's PageBuddy does). */
+ * the kernel's PageBuddy does). A page of all zero bytes is buddy_new()'s state, an allocated
+ * order-0 block of unknown owner with no links: a fresh array needs no writes, and the kernel
+ * never has to provide (zero) the parts of it that nothing writes. */
 enum page_state {
-	PS_NONE = 0,	/* inside a block whose head is elsewhere */
+	PS_ALLOC = 0,	/* head of an allocated block: order, mt = owner's migratetype (or MT_UNKNOWN) */
+	PS_NONE,	/* inside a block whose head is elsewhere */
 	PS_HOLE,	/* no memory (outside the zone span, or a hole) */
 	PS_FREE,	/* head of a free buddy block: order, mt = the list it is on */
 	PS_PCP,		/* head of a block on a pcp list: order, mt = list mt, cpu, cmt = 6.1 cached mt */
-	PS_ALLOC,	/* head of an allocated block: order, mt = owner's migratetype (or MT_UNKNOWN) */
 };
 
 /* an owner's migratetype not known (mt is 4 bits: roles are below BUDDY_MT_NR) */
 #define MT_UNKNOWN 0xf
 
+/* The links and mt are stored encoded so that zero bytes mean NIL and MT_UNKNOWN: use the
+ * accessors below. */
 struct bpage {
-	uint32_t next, prev;	/* intrusive list links (zone-relative indices), NIL = none */
+	uint32_t next_x, prev_x;	/* intrusive list links (zone-relative indices) + 1: 0 = NIL */
 	/* bit-fields of one 32-bit word rather than uint8_t: stores through a char type alias
 	 * everything and would make the compiler reload the model's fields after each one.
 	 * order < BUDDY_MAX_ORDERS, mt and cmt < BUDDY_MT_NR or MT_UNKNOWN, cpu < 65536 (buddy_new
 	 * checks nr_cpus). */
 	uint32_t state : 3;
 	uint32_t order : 5;
-	uint32_t mt : 4;
+	uint32_t mt_x : 4;	/* mt ^ MT_UNKNOWN */
 	uint32_t cmt : 4;
 	uint32_t cpu : 16;
 };
+
+static inline uint32_t bp_next(const struct bpage *pg)
+{
+	return pg->next_x - 1;	/* 0 - 1 = NIL */
+}
+
+static inline uint32_t bp_prev(const struct bpage *pg)
+{
+	return pg->prev_x - 1;
+}
+
+static inline void bp_set_next(struct bpage *pg, uint32_t i)
+{
+	pg->next_x = i + 1;	/* NIL + 1 = 0 */
+}
+
+static inline void bp_set_prev(struct bpage *pg, uint32_t i)
+{
+	pg->prev_x = i + 1;
+}
+
+static inline int bp_mt(const struct bpage *pg)
+{
+	return (int)(pg->mt_x ^ MT_UNKNOWN);
+}
+
+static inline void bp_set_mt(struct bpage *pg, int mt)
+{
+	pg->mt_x = ((unsigned)mt ^ MT_UNKNOWN) & MT_UNKNOWN;	/* the low 4 bits, as a 4-bit field keeps */
+}
+
+/* initialisers of template pages */
+#define BP_MT(mt) .mt_x = ((mt) ^ MT_UNKNOWN) & MT_UNKNOWN
+#define BP_LINKS_NIL .next_x = 0, .prev_x = 0
 
 _Static_assert(BUDDY_MT_NR < MT_UNKNOWN && BUDDY_MAX_ORDERS <= 32, "struct bpage fields too narrow");
 _Static_assert(sizeof(struct bpage) == 12, "struct bpage: two links and one word of fields");

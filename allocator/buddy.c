@@ -278,25 +278,25 @@ static inline __attribute__((always_inline)) void l_add(struct buddy_model *m, s
 	JS(m, pg);
 	JS(m, fl);
 	if (tail) {
-		pg->next = NIL;
-		pg->prev = fl->tail;
+		bp_set_next(pg, NIL);
+		bp_set_prev(pg, fl->tail);
 		if (fl->tail != NIL) {
 			struct bpage *p = PG(z, fl->tail);
 
 			JS(m, p);
-			p->next = i;
+			bp_set_next(p, i);
 		} else {
 			fl->head = i;
 		}
 		fl->tail = i;
 	} else {
-		pg->prev = NIL;
-		pg->next = fl->head;
+		bp_set_prev(pg, NIL);
+		bp_set_next(pg, fl->head);
 		if (fl->head != NIL) {
 			struct bpage *n = PG(z, fl->head);
 
 			JS(m, n);
-			n->prev = i;
+			bp_set_prev(n, i);
 		} else {
 			fl->tail = i;
 		}
@@ -311,23 +311,24 @@ static inline __attribute__((always_inline)) void l_del(struct buddy_model *m, s
 
 	JS(m, pg);
 	JS(m, fl);
-	if (pg->prev != NIL) {
-		struct bpage *p = PG(z, pg->prev);
+	if (bp_prev(pg) != NIL) {
+		struct bpage *p = PG(z, bp_prev(pg));
 
 		JS(m, p);
-		p->next = pg->next;
+		bp_set_next(p, bp_next(pg));
 	} else {
-		fl->head = pg->next;
+		fl->head = bp_next(pg);
 	}
-	if (pg->next != NIL) {
-		struct bpage *n = PG(z, pg->next);
+	if (bp_next(pg) != NIL) {
+		struct bpage *n = PG(z, bp_next(pg));
 
 		JS(m, n);
-		n->prev = pg->prev;
+		bp_set_prev(n, bp_prev(pg));
 	} else {
-		fl->tail = pg->prev;
+		fl->tail = bp_prev(pg);
 	}
-	pg->next = pg->prev = NIL;
+	bp_set_next(pg, NIL);
+	bp_set_prev(pg, NIL);
 	fl->nr--;
 }
 
@@ -341,7 +342,7 @@ static inline __attribute__((always_inline)) void free_add(struct buddy_model *m
 	JS(m, pg);
 	pg->state = PS_FREE;
 	pg->order = (uint8_t)order;
-	pg->mt = (uint8_t)mt;
+	bp_set_mt(pg, (uint8_t)mt);
 	l_add(m, z, FL(z, order, mt), i, tail);
 	JS(m, &z->nr_free[order]);
 	z->nr_free[order]++;
@@ -358,7 +359,7 @@ static inline __attribute__((always_inline)) void free_del(struct buddy_model *m
 {
 	struct bpage *pg = PG(z, i);
 	unsigned order = pg->order;
-	int mt = pg->mt;
+	int mt = bp_mt(pg);
 
 	l_del(m, z, FL(z, order, mt), i);
 	JS(m, &z->nr_free[order]);
@@ -388,8 +389,9 @@ static inline __attribute__((always_inline)) void mark_alloc(struct buddy_model 
 	JS(m, pg);
 	pg->state = PS_ALLOC;
 	pg->order = (uint8_t)order;
-	pg->mt = owner < 0 ? MT_UNKNOWN : (uint8_t)owner;
-	pg->next = pg->prev = NIL;
+	bp_set_mt(pg, owner < 0 ? MT_UNKNOWN : (uint8_t)owner);
+	bp_set_next(pg, NIL);
+	bp_set_prev(pg, NIL);
 }
 
 static inline uint64_t nr_free_pages(const struct bzone *z)
@@ -443,7 +445,7 @@ static inline __attribute__((always_inline)) void pcp_add(struct buddy_model *m,
 	JS(m, pg);
 	pg->state = PS_PCP;
 	pg->order = (uint8_t)order;
-	pg->mt = (uint8_t)list_mt;
+	bp_set_mt(pg, (uint8_t)list_mt);
 	pg->cmt = (uint8_t)(cmt < 0 ? list_mt : cmt);
 	pg->cpu = (uint16_t)cpu;
 	l_add(m, z, &pcp->lists[pindex], i, tail);
@@ -466,7 +468,7 @@ static inline __attribute__((always_inline)) void pcp_del(struct buddy_model *m,
 {
 	struct bpage *pg = PG(z, i);
 	struct bpcp *pcp = &z->pcp[pg->cpu];
-	int pindex = order_to_pindex(m, pg->mt, pg->order);
+	int pindex = order_to_pindex(m, bp_mt(pg), pg->order);
 
 	l_del(m, z, &pcp->lists[pindex], i);
 	JS(m, &pcp->count);
@@ -513,13 +515,13 @@ static void describe(const struct buddy_model *m, struct bzone *z, uint32_t i, c
 		snprintf(buf, len, "the model has pfn %#llx as a hole", (unsigned long long)PFN(z, i));
 	} else if (pg->state == PS_FREE) {
 		snprintf(buf, len, "the model holds %s%#llx free, order %u, on the %s list", h == i ? "it at " : "it inside ",
-			 (unsigned long long)PFN(z, h), o, buddy_mt_name(pg->mt));
+			 (unsigned long long)PFN(z, h), o, buddy_mt_name(bp_mt(pg)));
 	} else if (pg->state == PS_PCP) {
 		snprintf(buf, len, "the model holds %s%#llx on cpu %u's pcp list (order %u, %s)",
-			 h == i ? "it at " : "it inside ", (unsigned long long)PFN(z, h), pg->cpu, o, buddy_mt_name(pg->mt));
+			 h == i ? "it at " : "it inside ", (unsigned long long)PFN(z, h), pg->cpu, o, buddy_mt_name(bp_mt(pg)));
 	} else {
 		snprintf(buf, len, "the model holds %s%#llx allocated (order %u, owner %s)", h == i ? "it at " : "it inside ",
-			 (unsigned long long)PFN(z, h), o, pg->mt == MT_UNKNOWN ? "unknown" : buddy_mt_name(pg->mt));
+			 (unsigned long long)PFN(z, h), o, bp_mt(pg) == MT_UNKNOWN ? "unknown" : buddy_mt_name(bp_mt(pg)));
 	}
 }
 
@@ -627,7 +629,7 @@ static uint32_t rmqueue_smallest(struct buddy_model *m, struct bzone *z, unsigne
 static void take_direct(struct buddy_model *m, struct bzone *z, uint32_t i, unsigned order, unsigned co, int exp_mt,
 			struct buddy_take *t)
 {
-	int list_mt = PG(z, i)->mt;
+	int list_mt = bp_mt(PG(z, i));
 
 	free_del(m, z, i);
 	expand(m, z, i, order, co, exp_mt);
@@ -679,9 +681,9 @@ static void boost_and_flag(struct buddy_model *m, struct bzone *z, uint32_t allo
 
 static inline bool owner_movable(const struct buddy_model *m, struct bzone *z, uint32_t i, const struct bpage *pg)
 {
-	if (pg->mt == MT_UNKNOWN)
+	if (bp_mt(pg) == MT_UNKNOWN)
 		return pb_get(m, z, i) == BUDDY_MT_MOVABLE;
-	return pg->mt == BUDDY_MT_MOVABLE;
+	return bp_mt(pg) == BUDDY_MT_MOVABLE;
 }
 
 /*
@@ -2017,7 +2019,7 @@ static inline __attribute__((always_inline)) int carve_alloc(struct buddy_model 
 	if (!find_block(m, z, i, &h, &k) || PG(z, h)->state != PS_ALLOC)
 		return contradiction(m, z, i, order, what);
 	if (k >= order) {
-		int owner = PG(z, h)->mt;
+		int owner = bp_mt(PG(z, h));
 		uint32_t cur = h;
 
 		if (h == i && k == order)
@@ -2046,7 +2048,7 @@ static inline __attribute__((always_inline)) int carve_alloc(struct buddy_model 
 		p += 1u << pg->order;
 	}
 	{
-		int owner = PG(z, i)->mt;
+		int owner = bp_mt(PG(z, i));
 
 		for (uint32_t p = i + (1u << PG(z, i)->order); p < i + (1u << order);) {
 			struct bpage *pg = PG(z, p);
@@ -2360,7 +2362,7 @@ static int rmqueue_step(struct buddy_model *m, int zone, unsigned order, int mt,
 	else
 		i = rmqueue_profile(m, z, order, mt, alloc_flags, mode, take);
 	if (i != NIL)
-		PG(z, i)->mt = (uint8_t)(mt < BUDDY_MT_PCPTYPES ? mt : MT_UNKNOWN);
+		bp_set_mt(PG(z, i), (uint8_t)(mt < BUDDY_MT_PCPTYPES ? mt : MT_UNKNOWN));
 	else
 		take_reset(take, order);
 	take->ctx_mode_after = *mode;
@@ -2548,14 +2550,14 @@ int buddy_take_block(struct buddy_model *m, uint64_t pfn, unsigned order, int li
 		return contradiction(m, z, i, order, "the kernel took it from a free list");
 	if (pg->order < order)
 		return contradiction(m, z, i, order, "the kernel took a block of at least this order");
-	if (list_mt != BUDDY_MT_ANY && pg->mt != list_mt) {
+	if (list_mt != BUDDY_MT_ANY && bp_mt(pg) != list_mt) {
 		char what[96];
 
 		snprintf(what, sizeof(what), "the kernel took it from the %s list", buddy_mt_name(list_mt));
 		return contradiction(m, z, i, order, what);
 	}
 	co = pg->order;
-	lmt = pg->mt;
+	lmt = bp_mt(pg);
 	free_del(m, z, i);
 	expand(m, z, i, order, co, remainder_mt == BUDDY_MT_ANY ? lmt : remainder_mt);
 	mark_alloc(m, z, i, order, owner_mt >= 0 && owner_mt < BUDDY_MT_PCPTYPES ? owner_mt : MT_UNKNOWN);
@@ -2649,7 +2651,7 @@ static inline __attribute__((always_inline)) int pcp_remove_at(struct buddy_mode
 	if (where_cpu)
 		*where_cpu = pg->cpu;
 	if (where_mt)
-		*where_mt = pg->mt;
+		*where_mt = bp_mt(pg);
 	pcp_del(m, z, i);
 	mark_alloc(m, z, i, order, owner_mt >= 0 && owner_mt < BUDDY_MT_PCPTYPES ? owner_mt : MT_UNKNOWN);
 	return 0;
@@ -2697,7 +2699,7 @@ bool buddy_pcp_take_head(struct buddy_model *m, unsigned cpu, uint64_t pfn, unsi
 		return false;
 	pg = PG(z, i);
 	if (pg->state != PS_PCP || pg->order != order || pg->cpu != cpu ||
-	    order_to_pindex(m, pg->mt, order) != want || z->pcp[cpu].lists[want].head != i)
+	    order_to_pindex(m, bp_mt(pg), order) != want || z->pcp[cpu].lists[want].head != i)
 		return false;
 	pcp_del(m, z, i);
 	mark_alloc(m, z, i, order, owner_mt < BUDDY_MT_PCPTYPES ? owner_mt : MT_UNKNOWN);
@@ -2790,12 +2792,12 @@ static uint32_t find_fallback_buddy(struct buddy_model *m, struct bzone *z, uint
 	uint32_t s = i & ~(uint32_t)(m->pb_nr - 1), h;
 	unsigned o;
 
-	if (find_block(m, z, i, &h, &o) && PG(z, h)->state == PS_FREE && PG(z, h)->mt == fb && o == fo)
+	if (find_block(m, z, i, &h, &o) && PG(z, h)->state == PS_FREE && bp_mt(PG(z, h)) == fb && o == fo)
 		return h;
 	for (uint32_t p = s; p < s + m->pb_nr && p < z->n;) {
 		struct bpage *pg = PG(z, p);
 
-		if (pg->state == PS_FREE && pg->order == fo && pg->mt == fb)
+		if (pg->state == PS_FREE && pg->order == fo && bp_mt(pg) == fb)
 			return p;
 		p += (pg->state == PS_NONE || pg->state == PS_HOLE) ? 1 : 1u << pg->order;
 	}
@@ -2849,7 +2851,7 @@ int buddy_apply_fallback(struct buddy_model *m, uint64_t pfn, unsigned found_ord
 		r = steal_suitable_fallback_612e(m, z, f, found_order, alloc_order, start_mt, alloc_flags, claim, true,
 						 claim, take);
 		if (r != NIL) {
-			PG(z, r)->mt = (uint8_t)start_mt;
+			bp_set_mt(PG(z, r), (uint8_t)start_mt);
 			emit_extfrag(m, z, r, alloc_order, found_order, start_mt, fb_mt, take);
 		}
 		break;
@@ -2862,7 +2864,7 @@ int buddy_apply_fallback(struct buddy_model *m, uint64_t pfn, unsigned found_ord
 			r = f;
 		}
 		if (r != NIL) {
-			PG(z, r)->mt = (uint8_t)start_mt;
+			bp_set_mt(PG(z, r), (uint8_t)start_mt);
 			emit_extfrag(m, z, r, alloc_order, found_order, start_mt, fb_mt, take);
 		}
 		break;
@@ -2905,7 +2907,7 @@ static int resync_allocated_core(struct buddy_model *m, struct bzone *z, uint32_
 	}
 	if (k >= order) {
 		struct bpage *pg = PG(z, h);
-		int st = pg->state, lmt = pg->mt, own = pg->mt;
+		int st = pg->state, lmt = bp_mt(pg), own = bp_mt(pg);
 		uint32_t cur = h;
 
 		if (st == PS_FREE)
@@ -3049,10 +3051,11 @@ static int bad_config(int *err, char *errbuf, size_t errlen, const char *fmt, ..
  * big ones, backed by transparent huge pages when the system allows it (a hint, no I/O),
  * which removes most TLB misses on random pfns. */
 /*
- * Large page arrays freed with a model are kept (a few, by size) for the next model of the
- * same shape: a seek through the timeline builds one model per call, and a fresh array costs
- * the kernel zeroing ~100 MB for a 24 GiB host. setup_zone() writes every page, so a reused
- * array holds nothing of the old model.
+ * Page arrays come zeroed (an all-zero page is buddy_new()'s state, struct bpage): fresh
+ * anonymous memory, whose parts nothing writes (memory the snapshot had not initialised, say)
+ * the kernel never has to zero. Large arrays freed with a model are kept (a few, by size) for
+ * the next model of the same shape, zeroed again: a seek through the timeline builds one model
+ * per call.
  */
 #define PAGES_ALIGN ((size_t)2 << 20)
 #define PAGES_CACHE_NR 4
@@ -3066,9 +3069,12 @@ static pthread_mutex_t pages_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *alloc_pages_array(size_t bytes)
 {
 	void *p = NULL;
+	uint8_t *map;
+	uintptr_t a;
+	size_t len;
 
 	if (bytes < PAGES_ALIGN)
-		return malloc(bytes);
+		return calloc(1, bytes);
 	bytes = (bytes + PAGES_ALIGN - 1) & ~(PAGES_ALIGN - 1);
 	pthread_mutex_lock(&pages_cache_lock);
 	for (int k = 0; k < PAGES_CACHE_NR; k++)
@@ -3079,9 +3085,18 @@ static void *alloc_pages_array(size_t bytes)
 		}
 	pthread_mutex_unlock(&pages_cache_lock);
 	if (p)
-		return p;
-	if (posix_memalign(&p, PAGES_ALIGN, bytes))
+		return memset(p, 0, bytes);
+	/* fresh anonymous memory (zero), 2 MiB aligned: map more, unmap the ends */
+	len = bytes + PAGES_ALIGN;
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
 		return NULL;
+	a = ((uintptr_t)map + PAGES_ALIGN - 1) & ~(uintptr_t)(PAGES_ALIGN - 1);
+	if (a > (uintptr_t)map)
+		munmap(map, a - (uintptr_t)map);
+	if ((uintptr_t)map + len > a + bytes)
+		munmap((void *)(a + bytes), (uintptr_t)map + len - (a + bytes));
+	p = (void *)a;
 	(void)madvise(p, bytes, MADV_HUGEPAGE);
 	return p;
 }
@@ -3101,6 +3116,9 @@ static void free_pages_array(void *p, size_t bytes)
 				break;
 			}
 		pthread_mutex_unlock(&pages_cache_lock);
+		if (p)
+			munmap(p, bytes);
+		return;
 	}
 	free(p);
 }
@@ -3156,20 +3174,11 @@ static int setup_zone(struct buddy_model *m, struct bzone *z, const struct buddy
 	memset(z->pb, BUDDY_MT_MOVABLE, z->nr_pb);
 	for (size_t k = 0; k < (size_t)m->nr_orders * BUDDY_MT_NR; k++)
 		z->free[k].head = z->free[k].tail = NIL;
-	/* every page allocated (owner unknown), then the holes: outside the span and the listed
-	 * ranges (one template store per page rather than a hole search and field stores) */
+	/* every page allocated (owner unknown): the zeroed array as it comes (see struct bpage);
+	 * then the holes, outside the span and the listed ranges */
 	{
-		const struct bpage alloc = { .next = NIL, .prev = NIL, .state = PS_ALLOC, .order = 0,
-					     .mt = MT_UNKNOWN, .cmt = 0, .cpu = 0 };
 		uint64_t lo = z->start_pfn - z->base, hi = z->end_pfn - z->base;
 
-		struct bpage four[4] = { alloc, alloc, alloc, alloc };
-		uint64_t k = 0;
-
-		for (; k + 4 <= z->n; k += 4)	/* 48-byte stores: this pass writes the whole array */
-			memcpy(&z->pages[k], four, sizeof(four));
-		for (; k < z->n; k++)
-			z->pages[k] = alloc;
 		for (uint64_t i = 0; i < lo; i++)
 			z->pages[i].state = PS_HOLE;
 		for (uint64_t i = hi; i < z->n; i++)
@@ -3453,8 +3462,8 @@ int buddy_seed_pageblock(struct buddy_model *m, uint64_t pfn, int mt, bool isola
 	/* pages allocated before the snapshot: approximate their owner by the block's type now
 	 * (the usual page is buddy_new()'s order-0 allocation: one word compared and stored) */
 	if (mt < BUDDY_MT_PCPTYPES) {
-		const struct bpage fresh = { .state = PS_ALLOC, .mt = MT_UNKNOWN };
-		const struct bpage owned = { .state = PS_ALLOC, .mt = (uint8_t)mt };
+		const struct bpage fresh = { .state = PS_ALLOC, BP_MT(MT_UNKNOWN) };
+		const struct bpage owned = { .state = PS_ALLOC, BP_MT(mt) };
 		uint32_t wf = bpage_word(&fresh), wo = bpage_word(&owned);
 
 		for (uint32_t p = s; p < s + m->pb_nr && p < z->n; p++) {
@@ -3462,8 +3471,8 @@ int buddy_seed_pageblock(struct buddy_model *m, uint64_t pfn, int mt, bool isola
 
 			if (bpage_word(pg) == wf)
 				bpage_set_word(pg, wo);
-			else if (pg->state == PS_ALLOC && pg->mt == MT_UNKNOWN)
-				pg->mt = (uint8_t)mt;
+			else if (pg->state == PS_ALLOC && bp_mt(pg) == MT_UNKNOWN)
+				bp_set_mt(pg, (uint8_t)mt);
 		}
 	}
 	return 0;
@@ -3727,17 +3736,17 @@ int buddy_pfn_info(const struct buddy_model *m, uint64_t pfn, struct buddy_pfn_i
 		break;
 	case PS_FREE:
 		info->state = h == i ? BUDDY_PFN_FREE_HEAD : BUDDY_PFN_FREE_TAIL;
-		info->mt = pg->mt;
+		info->mt = bp_mt(pg);
 		break;
 	case PS_PCP:
 		info->state = h == i ? BUDDY_PFN_PCP_HEAD : BUDDY_PFN_PCP_TAIL;
-		info->mt = pg->mt;
+		info->mt = bp_mt(pg);
 		info->cpu = pg->cpu;
 		info->cached_mt = pg->cmt;
 		break;
 	default:
 		info->state = BUDDY_PFN_ALLOCATED;
-		info->mt = pg->mt == MT_UNKNOWN ? BUDDY_MT_NONE : pg->mt;
+		info->mt = bp_mt(pg) == MT_UNKNOWN ? BUDDY_MT_NONE : bp_mt(pg);
 		break;
 	}
 	return 0;
@@ -3760,9 +3769,9 @@ static uint64_t list_next(const struct buddy_model *m, uint64_t pfn, int state)
 	uint32_t i;
 	struct bzone *z = zone_of(m, pfn, &i);
 
-	if (!z || PG(z, i)->state != state || PG(z, i)->next == NIL)
+	if (!z || PG(z, i)->state != state || bp_next(PG(z, i)) == NIL)
 		return BUDDY_PFN_NONE;
-	return PFN(z, PG(z, i)->next);
+	return PFN(z, bp_next(PG(z, i)));
 }
 
 uint64_t buddy_free_list_next(const struct buddy_model *m, uint64_t pfn)
@@ -3834,17 +3843,17 @@ static int check_list(struct buddy_model *m, struct bzone *z, struct flist *fl, 
 		if ((uint64_t)i >= z->n)
 			return bad(m, z, "list link %u beyond the zone", i);
 		pg = PG(z, i);
-		if (pg->state != state || pg->order != order || (mt >= 0 && pg->mt != mt) ||
+		if (pg->state != state || pg->order != order || (mt >= 0 && bp_mt(pg) != mt) ||
 		    (cpu >= 0 && pg->cpu != cpu))
 			return bad(m, z, "pfn %#llx on the order-%u %s %s list has state %d order %u mt %u",
 				   (unsigned long long)PFN(z, i), order, buddy_mt_name(mt),
-				   state == PS_FREE ? "free" : "pcp", pg->state, pg->order, pg->mt);
-		if (pg->prev != prev)
+				   state == PS_FREE ? "free" : "pcp", pg->state, pg->order, bp_mt(pg));
+		if (bp_prev(pg) != prev)
 			return bad(m, z, "pfn %#llx: broken prev link", (unsigned long long)PFN(z, i));
 		if (++n > z->n)
 			return bad(m, z, "a list loops");
 		prev = i;
-		i = pg->next;
+		i = bp_next(pg);
 	}
 	if (prev != fl->tail)
 		return bad(m, z, "order-%u list tail is wrong", order);
@@ -3938,7 +3947,7 @@ int buddy_check(struct buddy_model *m)
 					return bad(m, z, "pfn %#llx is marked inside block %#llx order %u",
 						   (unsigned long long)PFN(z, q), (unsigned long long)PFN(z, p), pg->order);
 			if (pg->state == PS_FREE) {
-				heads_free[pg->order * BUDDY_MT_NR + pg->mt]++;
+				heads_free[pg->order * BUDDY_MT_NR + bp_mt(pg)]++;
 				/* no buddies left apart that __free_one_page would have merged */
 				if (!m->relaxed_merge && pg->order < m->max_order) {
 					uint32_t b = p ^ n;
@@ -3948,16 +3957,16 @@ int buddy_check(struct buddy_model *m)
 						int a = pb_get(m, z, p), c = pb_get(m, z, b);
 
 						if (pg->order < m->pbo || a == c || (mt_mergeable(a) && mt_mergeable(c) &&
-										     mt_mergeable(pg->mt) && mt_mergeable(bp->mt)))
+										     mt_mergeable(bp_mt(pg)) && mt_mergeable(bp_mt(bp))))
 							return bad(m, z, "free buddies %#llx and %#llx of order %u were not merged",
 								   (unsigned long long)PFN(z, p), (unsigned long long)PFN(z, b),
 								   pg->order);
 					}
 				}
 				/* 6.10+ freelist hygiene: a free block sits on its pageblock's list */
-				if (!m->relaxed_hygiene && m->prof.fallback != BUDDY_FB_61 && pg->mt != pb_get(m, z, p))
+				if (!m->relaxed_hygiene && m->prof.fallback != BUDDY_FB_61 && bp_mt(pg) != pb_get(m, z, p))
 					return bad(m, z, "free block %#llx order %u is on the %s list in a %s pageblock",
-						   (unsigned long long)PFN(z, p), pg->order, buddy_mt_name(pg->mt),
+						   (unsigned long long)PFN(z, p), pg->order, buddy_mt_name(bp_mt(pg)),
 						   buddy_mt_name(pb_get(m, z, p)));
 			} else if (pg->state == PS_PCP) {
 				pcp_heads--;
