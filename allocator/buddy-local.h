@@ -72,9 +72,8 @@ static inline void bp_set_mt(struct bpage *pg, int mt)
 	pg->mt_x = ((unsigned)mt ^ MT_UNKNOWN) & MT_UNKNOWN;	/* the low 4 bits, as a 4-bit field keeps */
 }
 
-/* initialisers of template pages */
+/* initialiser of a template page's mt */
 #define BP_MT(mt) .mt_x = ((mt) ^ MT_UNKNOWN) & MT_UNKNOWN
-#define BP_LINKS_NIL .next_x = 0, .prev_x = 0
 
 _Static_assert(BUDDY_MT_NR < MT_UNKNOWN && BUDDY_MAX_ORDERS <= 32, "struct bpage fields too narrow");
 _Static_assert(sizeof(struct bpage) == 12, "struct bpage: two links and one word of fields");

@@ -266,7 +266,7 @@ struct collector *collector_new(const struct collector_opts *opts, int *errp)
 	skel->rodata->ts_sparse_mask = c->opts.ts_sparse > 1 ? c->opts.ts_sparse - 1 : 0;
 	skel->rodata->pgfree_from_rq = c->ki.have_pgfree ? c->ki.pgfree_from_rq : 0;
 	skel->rodata->pgalloc_from_rq = c->ki.pgalloc_from_rq;
-	skel->rodata->nr_pgalloc = c->ki.nr_pgalloc <= 6 ? c->ki.nr_pgalloc : 0;
+	skel->rodata->nr_pgalloc = c->ki.nr_pgalloc;
 	if (!c->ki.have_pgfree)
 		bpf_program__set_autoload(skel->progs.track_slices, false);
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)c->opts.buffer_bytes);
@@ -456,11 +456,11 @@ static int on_record(void *ctx, void *data, size_t size)
 			c->pgfree_cut_seen[r->mt][r->cpu] = 1;
 			c->hidden_cut[r->mt][r->cpu] = r->gfp;
 			c->hidden_pid_cut[r->mt][r->cpu] = r->pid;
+			pr_debug("free-count cut %d on cpu %u at %llu ns: %llu, %u freed unseen (last by %u)", r->mt,
+				 r->cpu, (unsigned long long)r->ts, (unsigned long long)r->page, r->gfp, r->pid);
 		} else if (r->cpu < c->ki.nr_cpus && (r->mt == 2 || r->mt == 3)) {
 			c->hidden_alloc_cut[r->mt - 2][r->cpu] = r->page;
 			c->hidden_alloc_seen[r->mt - 2][r->cpu] = 1;
-			pr_debug("free-count cut %d on cpu %u at %llu ns: %llu, %u freed unseen (last by %u)", r->mt,
-				 r->cpu, (unsigned long long)r->ts, (unsigned long long)r->page, r->gfp, r->pid);
 		}
 		return 0;
 	}
@@ -677,7 +677,7 @@ static void pgfree_check(struct collector *c, struct trace_loss *l)
 {
 	uint64_t kernel = 0, seen = 0, hidden = 0, hidden_alloc = 0, missing;
 	uint32_t hidden_pid = 0;
-	bool alloc_known = c->ki.nr_pgalloc > 0 && c->ki.nr_pgalloc <= 6;
+	bool alloc_known = c->ki.nr_pgalloc > 0;
 
 	if (!c->pgfree_done)
 		return;

@@ -261,7 +261,7 @@ int collector_kinfo_btf(struct collector_kinfo *ki)
 					lo = v < lo ? v : lo;
 					hi = v > hi ? v : hi;
 				}
-			if (found && hi - lo + 1 == (int64_t)found) {
+			if (found && found <= CREC_PGALLOC_MAX && hi - lo + 1 == (int64_t)found) {
 				ki->pgalloc_from_rq = (uint64_t)(ev - rq) + (uint64_t)lo * sizeof(uint64_t);
 				ki->nr_pgalloc = found;
 			}

@@ -33,8 +33,8 @@ const volatile __u32 nr_zone_types = 1;			/* MAX_NR_ZONES */
 const volatile __u32 ts_sparse_mask = 0;
 /* distance from a CPU's struct rq to its PGFREE counter (see cut_pgfree); 0 = unknown */
 const volatile __u64 pgfree_from_rq = 0;
-/* ... to its first PGALLOC_<zone> counter, and how many zones follow (0 = unknown) */
-#define PGALLOC_MAX 6
+/* ... to its first PGALLOC_<zone> counter, and how many zones follow (0 = unknown, at most
+ * CREC_PGALLOC_MAX) */
 const volatile __u64 pgalloc_from_rq = 0;
 const volatile __u32 nr_pgalloc = 0;
 
@@ -261,13 +261,13 @@ static __always_inline __u64 current_rq(void)
 /* This CPU's PGFREE and the sum of its PGALLOC_<zone> counters (0 when unknown). */
 static __always_inline int read_counters(__u64 rq, __u64 *pgfree, __u64 *pgalloc)
 {
-	__u64 a[PGALLOC_MAX] = {};
+	__u64 a[CREC_PGALLOC_MAX] = {};
 
 	*pgalloc = 0;
 	if (!rq || bpf_probe_read_kernel(pgfree, sizeof(*pgfree), (void *)(rq + pgfree_from_rq)))
 		return -1;
 	if (nr_pgalloc && !bpf_probe_read_kernel(a, sizeof(a), (void *)(rq + pgalloc_from_rq)))
-		for (int i = 0; i < PGALLOC_MAX; i++)
+		for (int i = 0; i < CREC_PGALLOC_MAX; i++)
 			if (i < nr_pgalloc)
 				*pgalloc += a[i];
 	return 0;

@@ -21,6 +21,7 @@
 						 * mt = 2 + the cut and page = pages allocated unseen */
 #define CREC_MARKER			30
 #define CREC_NR_KINDS			32	/* size of the per-cpu loss array */
+#define CREC_PGALLOC_MAX		6	/* PGALLOC_<zone> counters the programs add up */
 
 /* flags, in the top 3 bits of struct crec.kind */
 #define CRECF_PERCPU_REFILL	(1 << 5)	/* zone_locked: percpu_refill was 1 */

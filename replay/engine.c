@@ -316,24 +316,36 @@ static bool pcp_allowed(struct replay *r, unsigned order)
 	return buddy_pcp_pindex(r->m, order, BUDDY_MT_MOVABLE) >= 0;
 }
 
-/* pfns the trace touched: a bit per pfn of the zones' span, a map beyond it */
-static inline void mark_seen(struct replay *r, uint64_t pfn)
+/* A set of pfns: a bit per pfn of the zones' span (bits), a map beyond it (rest). */
+static inline int pfnset_put(const struct replay *r, uint64_t *bits, struct pfnmap *rest, uint64_t pfn)
 {
 	uint64_t k = pfn - r->pfn_base;	/* below pfn_base: wraps, >= nr_pfns */
 
-	if (__builtin_expect(r->seen_bits && k < r->nr_pfns, 1))
-		r->seen_bits[k >> 6] |= 1ULL << (k & 63);
-	else
-		pfnmap_put(&r->seen, pfn, 1);
+	if (__builtin_expect(bits && k < r->nr_pfns, 1)) {
+		bits[k >> 6] |= 1ULL << (k & 63);
+		return 0;
+	}
+	return pfnmap_put(rest, pfn, 1);
+}
+
+static inline bool pfnset_has(const struct replay *r, const uint64_t *bits, const struct pfnmap *rest, uint64_t pfn)
+{
+	uint64_t k = pfn - r->pfn_base;
+
+	if (__builtin_expect(bits && k < r->nr_pfns, 1))
+		return bits[k >> 6] & (1ULL << (k & 63));
+	return pfnmap_get(rest, pfn) != NULL;
+}
+
+/* pfns the trace touched */
+static inline void mark_seen(struct replay *r, uint64_t pfn)
+{
+	(void)pfnset_put(r, r->seen_bits, &r->seen, pfn);
 }
 
 static inline bool was_seen(struct replay *r, uint64_t pfn)
 {
-	uint64_t k = pfn - r->pfn_base;
-
-	if (__builtin_expect(r->seen_bits && k < r->nr_pfns, 1))
-		return r->seen_bits[k >> 6] & (1ULL << (k & 63));
-	return pfnmap_get(&r->seen, pfn) != NULL;
+	return pfnset_has(r, r->seen_bits, &r->seen, pfn);
 }
 
 static void silent_put(struct replay *r, uint64_t pfn)
@@ -2270,39 +2282,18 @@ static int kernel_free_order(const struct replay *r, const struct pfnmap *kfree,
  * reached it. Its pcp trylock failed (a free from an interrupt while the pcp lock was held) and
  * the page went straight to the buddy (README, replay: end state). Regions in mask are left out.
  */
-/* The kernel's pcp pages at the end: a bit per pfn of the model's span (800 KB for 24 GiB,
- * touched only where set: a hash of 180 k pages cost 8 MB of fresh memory and a cache miss per
- * look-up), a map for pfns outside it. */
+/* The kernel's pcp pages at the end, as a pfn set (800 KB of bits for 24 GiB, touched only
+ * where set: a hash of 180 k pages cost 8 MB of fresh memory and a cache miss per look-up). */
 struct pcp_set {
 	uint64_t *bits;
 	struct pfnmap rest;
 };
 
-static int pcp_set_put(const struct replay *r, struct pcp_set *k, uint64_t pfn)
-{
-	uint64_t i = pfn - r->pfn_base;	/* below pfn_base: wraps, >= nr_pfns */
-
-	if (k->bits && i < r->nr_pfns) {
-		k->bits[i >> 6] |= 1ULL << (i & 63);
-		return 0;
-	}
-	return pfnmap_put(&k->rest, pfn, 1);
-}
-
-static bool pcp_set_has(const struct replay *r, const struct pcp_set *k, uint64_t pfn)
-{
-	uint64_t i = pfn - r->pfn_base;
-
-	if (k->bits && i < r->nr_pfns)
-		return k->bits[i >> 6] & (1ULL << (i & 63));
-	return pfnmap_get(&k->rest, pfn) != NULL;
-}
-
 /* Outside mask and the kernel's pcp lists, the order of the kernel's free block holding p; or -1. */
 static int free_in_kernel(const struct replay *r, const struct pfnmap *kfree, const struct pcp_set *kpcp,
 			  const struct pfnmap *mask, uint64_t p)
 {
-	if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pcp_set_has(r, kpcp, p))
+	if (pfnmap_get(mask, p >> (r->nr_orders - 1)) || pfnset_has(r, kpcp->bits, &kpcp->rest, p))
 		return -1;
 	return kernel_free_order(r, kfree, p);
 }
@@ -2320,7 +2311,7 @@ static void count_pcp_free_in_kernel(struct replay *r, const struct trace_snapsh
 		if (pfnmap_put(&kfree, s->free_blocks[i].pfn, s->free_blocks[i].order + 1ULL))
 			goto out;
 	for (uint64_t i = 0; i < s->nr_pcp_pages; i++)
-		if (pcp_set_put(r, &kpcp, s->pcp_pages[i].pfn))
+		if (pfnset_put(r, kpcp.bits, &kpcp.rest, s->pcp_pages[i].pfn))
 			goto out;
 	for (unsigned z = 0; z < buddy_nr_zones(r->m); z++)
 		for (unsigned c = 0; c < buddy_nr_cpus(r->m); c++)

@@ -9,8 +9,9 @@
 #  - the parts of "lost" add up, and no free is "not delivered" on a quiet machine (before the
 #    slices were followed, this VM reported 25-75 here);
 #  - when pages were freed unseen, the task named is one whose own events ftrace never records
-#    either: it appears as next_pid and never as prev_pid or as the current task of a
-#    sched_switch (ftrace does record interrupts on top of it; this instance traces none).
+#    either: never as prev_pid or as the current task of a sched_switch (ftrace does record
+#    interrupts on top of it; this instance traces none). It usually appears as next_pid, but
+#    not always: a switch to it from another hidden thread is unseen too (once in ~15 runs).
 # On a machine with no hidden tasks the second part has nothing to check and says so.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -55,7 +56,7 @@ for line in open(sys.argv[2]):
     if re.search(r"next_pid=%d " % tid, line):
         switched_to += 1
 print("ftrace: switched to tid %d %d times, saw it run %d times" % (tid, switched_to, seen_running))
-assert switched_to > 0, "ftrace never saw a switch to the task named"
+# (a switch to it may itself be unseen: from another hidden thread of the same agent)
 assert seen_running == 0, "ftrace saw the task named run: it is not hidden"
 PY
 exit 0
